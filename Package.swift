@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Kumo",
+    products: [
+        .executable(name: "kumo", targets: ["kumo"]),
+        .library(name: "KumoCommands", targets: ["KumoCommands"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // The guest ABI header, shared with the runtime in unikernel/.
+        .target(name: "CKumoABI"),
+        // Typed constants and non-variadic wrappers over linux/kvm.h.
+        .target(name: "CKVM"),
+        // libfdt, to build the guest's device tree.
+        .target(name: "CFDT", linkerSettings: [.linkedLibrary("fdt")]),
+        .target(name: "KVM", dependencies: ["CKVM"]),
+        .target(
+            name: "Tender",
+            dependencies: [
+                "KVM", "CKumoABI", "CFDT",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "KumoCommands",
+            dependencies: [
+                "Tender",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(name: "kumo", dependencies: ["KumoCommands"]),
+        .testTarget(name: "TenderTests", dependencies: ["Tender", "KVM", "CKumoABI"]),
+        .testTarget(
+            name: "KumoCommandsTests",
+            dependencies: ["KumoCommands", "Tender"]
+        ),
+    ]
+)

@@ -1,0 +1,1 @@
+#include "kumo_abi.h"

@@ -1,0 +1,98 @@
+/* The one ABI shared by the Kumo tender (Swift, via the CKumoABI module) and
+ * the guest runtime (unikernel/). Changing a layout here means bumping
+ * KUMO_ABI_VERSION: the tender refuses images built for another version. */
+#ifndef KUMO_ABI_H
+#define KUMO_ABI_H
+
+#include <stdint.h>
+
+#define KUMO_ABI_VERSION 1
+
+/* Guest-physical layout. The guest runs at CPL 3 with everything identity mapped. */
+#define KUMO_PAGE_SIZE        0x1000ULL
+#define KUMO_PAGETABLE_BASE   0x1000ULL   /* PML4, PDPT, PDs, first PT: 0x1000..0x10000 */
+#define KUMO_BOOTINFO_BASE    0x10000ULL  /* flattened device tree */
+#define KUMO_BOOTINFO_MAX     0xF0000ULL  /* it must end below the image */
+#define KUMO_IMAGE_BASE       0x100000ULL /* lowest address an ELF segment may use */
+#define KUMO_DOORBELL_BASE    0xC0000000ULL /* outside every memslot: stores exit as MMIO */
+#define KUMO_MEMORY_MIN       (8ULL << 20)
+#define KUMO_MEMORY_MAX       (2ULL << 30)  /* stays below the doorbell */
+
+/* A hypercall: the guest stores the guest-physical address of the call's
+ * struct (8 bytes) to KUMO_DOORBELL_BASE + 8 * number. */
+enum kumo_hypercall {
+    KUMO_HC_WRITE = 1,     /* struct kumo_hc_io: console output */
+    KUMO_HC_READ = 2,      /* struct kumo_hc_io: stdin */
+    KUMO_HC_EXIT = 3,      /* struct kumo_hc_exit */
+    KUMO_HC_SLEEP = 4,     /* struct kumo_hc_sleep */
+    KUMO_HC_RANDOM = 5,    /* struct kumo_hc_io: fd ignored, fills data */
+    KUMO_HC_COUNT = 6
+};
+
+#define KUMO_HC_ADDR(nr) (KUMO_DOORBELL_BASE + 8ULL * (uint64_t)(nr))
+
+struct kumo_hc_io {
+    uint32_t fd;        /* in: 1 stdout, 2 stderr (WRITE); 0 stdin (READ) */
+    uint32_t reserved;
+    uint64_t data;      /* in: guest address of the buffer */
+    uint64_t len;       /* in: bytes */
+    int64_t  ret;       /* out: bytes done, 0 at end of input, or -errno */
+};
+
+struct kumo_hc_exit {
+    int32_t  status;    /* exit status, 0..255 */
+    int32_t  signal;    /* non-zero: the guest died of this signal (abort, ...) */
+    uint64_t tsc_entry; /* guest TSC at entry and at exit: guest time for benchmarks */
+    uint64_t tsc_exit;
+};
+
+struct kumo_hc_sleep {
+    uint64_t nanoseconds;
+    int64_t  ret;       /* out: 0 */
+};
+
+/* The manifest: an ELF note (name "KUMO", type KUMO_NOTE_MANIFEST) in section
+ * .note.kumo. The tender attaches only the devices it names. */
+#define KUMO_NOTE_NAME       "KUMO"
+#define KUMO_NOTE_MANIFEST   0x4b4d0001u
+#define KUMO_NOTE_CONFIG     0x4b4d0002u /* JSON: the function's limits, args, env (for the host only) */
+#define KUMO_MANIFEST_MAX    16
+#define KUMO_DEVICE_NAME_MAX 28
+
+enum kumo_device_type {
+    KUMO_DEVICE_CONSOLE = 1,  /* stdout + stderr */
+    KUMO_DEVICE_STDIN = 2,    /* the request body / the terminal's input */
+    KUMO_DEVICE_FILES = 3,    /* the read-only file tree carried in the image */
+    KUMO_DEVICE_FPGA = 4      /* a whole FPGA for this tenant */
+};
+
+struct kumo_manifest_entry {
+    char     name[KUMO_DEVICE_NAME_MAX]; /* NUL-terminated */
+    uint32_t type;                       /* enum kumo_device_type */
+};
+
+struct kumo_manifest {
+    uint32_t version;   /* KUMO_ABI_VERSION */
+    uint32_t count;     /* entries used */
+    struct kumo_manifest_entry entries[KUMO_MANIFEST_MAX];
+};
+
+/* The read-only file tree, packed by `kumo build` into section .kumo.files. */
+#define KUMO_FILES_MAGIC "KUMOFS01"
+
+struct kumo_files_header {
+    char     magic[8];
+    uint32_t count;
+    uint32_t reserved;
+};
+
+struct kumo_files_entry {
+    uint32_t path_offset; /* from the start of the pack; absolute path, no NUL */
+    uint32_t path_length;
+    uint64_t data_offset; /* from the start of the pack */
+    uint64_t size;
+    uint32_t mode;        /* permission bits */
+    uint32_t reserved;
+};
+
+#endif

@@ -1,0 +1,85 @@
+import CKVM
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// An open /dev/kvm whose API version and capabilities have been checked.
+public final class KVMDevice: @unchecked Sendable {
+    let fd: Int32
+    public let vcpuMapSize: Int32
+
+    public init(path: String = "/dev/kvm") throws(KVMError) {
+        let fd = ckvm_open(path)
+        guard fd >= 0 else { throw .deviceUnavailable(path: path, errno: -fd) }
+        self.fd = fd
+        do {
+            let version = ckvm_ioctl_value(fd, CKVM_GET_API_VERSION, 0)
+            guard version == 12 else { throw KVMError.unsupportedAPIVersion(version) }
+            guard ckvm_ioctl_value(fd, CKVM_CHECK_EXTENSION, UInt(CKVM_CAP_USER_MEMORY)) > 0 else {
+                throw KVMError.missingCapability("KVM_CAP_USER_MEMORY")
+            }
+            guard ckvm_ioctl_value(fd, CKVM_CHECK_EXTENSION, UInt(CKVM_CAP_IMMEDIATE_EXIT)) > 0 else {
+                throw KVMError.missingCapability("KVM_CAP_IMMEDIATE_EXIT")
+            }
+            let size = ckvm_ioctl_value(fd, CKVM_GET_VCPU_MMAP_SIZE, 0)
+            guard size > 0 else { throw KVMError.ioctlFailed(operation: "KVM_GET_VCPU_MMAP_SIZE", errno: -size) }
+            vcpuMapSize = size
+        } catch let error as KVMError {
+            _ = ckvm_close(fd)
+            throw error
+        } catch {
+            _ = ckvm_close(fd)
+            throw .missingCapability("unknown")
+        }
+    }
+
+    deinit { _ = ckvm_close(fd) }
+
+    public func createVM() throws(KVMError) -> VirtualMachine {
+        let vmfd = ckvm_ioctl_value(fd, CKVM_CREATE_VM, 0)
+        guard vmfd >= 0 else { throw .ioctlFailed(operation: "KVM_CREATE_VM", errno: -vmfd) }
+        return VirtualMachine(device: self, fd: vmfd)
+    }
+}
+
+/// One VM: its memory slots and its vCPU.
+public final class VirtualMachine: @unchecked Sendable {
+    let device: KVMDevice
+    let fd: Int32
+    private var memory: [GuestMemory] = []
+
+    init(device: KVMDevice, fd: Int32) {
+        self.device = device
+        self.fd = fd
+    }
+
+    deinit { _ = ckvm_close(fd) }
+
+    /// Maps `memory` at guest-physical 0 (slot 0). The VM keeps it alive.
+    public func attach(memory: GuestMemory) throws(KVMError) {
+        var region = kvm_userspace_memory_region(
+            slot: 0, flags: 0, guest_phys_addr: 0,
+            memory_size: memory.size, userspace_addr: memory.hostAddress)
+        let r = ckvm_ioctl_pointer(fd, CKVM_SET_USER_MEMORY_REGION, &region)
+        guard r == 0 else { throw .ioctlFailed(operation: "KVM_SET_USER_MEMORY_REGION", errno: -r) }
+        self.memory.append(memory)
+    }
+
+    public func createVCPU() throws(KVMError) -> VCPU {
+        let vcpufd = ckvm_ioctl_value(fd, CKVM_CREATE_VCPU, 0)
+        guard vcpufd >= 0 else { throw .ioctlFailed(operation: "KVM_CREATE_VCPU", errno: -vcpufd) }
+        guard let run = ckvm_map_run(vcpufd, device.vcpuMapSize) else {
+            _ = ckvm_close(vcpufd)
+            throw .ioctlFailed(operation: "mmap of kvm_run", errno: errno)
+        }
+        let r = ckvm_copy_supported_cpuid(device.fd, vcpufd)
+        guard r == 0 else {
+            ckvm_unmap_run(run, device.vcpuMapSize)
+            _ = ckvm_close(vcpufd)
+            throw .ioctlFailed(operation: "KVM_SET_CPUID2", errno: -r)
+        }
+        return VCPU(vm: self, fd: vcpufd, run: run)
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+
+struct BuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build a function directory (function.yaml + C sources) into a unikernel image.")
+
+    @Argument(help: "The function directory.")
+    var directory: String
+
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        guard isDirectory(directory) else {
+            throw fail(BuildError.unsupported("\(directory) is not a directory; give a function directory with a function.yaml"))
+        }
+        do {
+            let builder = ImageBuilder(toolchain: try Toolchain.prepare(), logger: common.logger()) {
+                FileHandle.standardError.write(Data("kumo: \($0)\n".utf8))
+            }
+            let image = try builder.build(directory: directory)
+            print(image)
+        } catch {
+            throw fail(error)
+        }
+    }
+}

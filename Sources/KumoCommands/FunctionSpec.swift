@@ -1,0 +1,93 @@
+import Foundation
+import Yams
+
+/// A file carried into the image's read-only tree.
+public struct CarriedFile: Equatable, Sendable, Codable {
+    /// Relative to the function directory.
+    public var source: String
+    /// Absolute path inside the guest.
+    public var destination: String
+}
+
+public enum Accelerator: String, Sendable, Codable { case none, fpga }
+public enum InvocationMode: String, Sendable, Codable { case run, persistent }
+
+/// function.yaml, validated. Every key is checked; an unknown one is an error.
+public struct FunctionSpec: Equatable, Sendable {
+    public var name: String
+    public var sources: [String]
+    public var cflags: [String] = []
+    public var files: [CarriedFile] = []
+    public var memory: UInt64 = 64 << 20
+    public var timeoutSeconds: Double = 30
+    public var outputLimit: UInt64 = 64 << 20
+    public var args: [String] = []
+    public var env: [String: String] = [:]
+    public var accelerator: Accelerator = .none
+    public var bitstream: String?
+    public var mode: InvocationMode = .run
+
+    public static let keys = ["name", "sources", "cflags", "files", "memory", "timeout", "output_limit",
+                              "args", "env", "accelerator", "bitstream", "mode"]
+
+    /// Reads `function.yaml` in `directory`.
+    public static func load(directory: String) throws(SpecError) -> FunctionSpec {
+        let path = (directory as NSString).appendingPathComponent("function.yaml")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SpecError(file: path, key: nil, message: "cannot read it; a function directory needs a function.yaml")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw SpecError(file: path, key: nil, message: "is not UTF-8 text")
+        }
+        return try parse(text, file: path, directory: directory)
+    }
+
+    public static func parse(_ text: String, file: String, directory: String) throws(SpecError) -> FunctionSpec {
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) }
+        catch { throw SpecError(file: file, key: nil, message: "is not valid YAML: \(error)") }
+        guard let mapping = node?.mapping else {
+            throw SpecError(file: file, key: nil, message: "must be a mapping of keys (name, sources, ...)")
+        }
+        let p = SpecParser(file: file, directory: directory)
+        var fields: [String: Node] = [:]
+        for (k, v) in mapping {
+            guard let key = k.string else { throw p.error(nil, "keys must be strings") }
+            guard keys.contains(key) else {
+                throw p.error(key, "unknown key; the keys are \(keys.joined(separator: ", "))")
+            }
+            guard fields[key] == nil else { throw p.error(key, "given twice") }
+            fields[key] = v
+        }
+        guard let nameNode = fields["name"] else { throw p.error("name", "is required") }
+        guard let sourcesNode = fields["sources"] else { throw p.error("sources", "is required: the C files to compile") }
+        var spec = FunctionSpec(name: try p.name(nameNode), sources: try p.sources(sourcesNode))
+        if let n = fields["cflags"] { spec.cflags = try p.strings(n, "cflags") }
+        if let n = fields["files"] { spec.files = try p.files(n) }
+        if let n = fields["memory"] { spec.memory = try p.memory(n) }
+        if let n = fields["timeout"] { spec.timeoutSeconds = try p.duration(n, "timeout") }
+        if let n = fields["output_limit"] { spec.outputLimit = try p.size(n, "output_limit", min: 1) }
+        if let n = fields["args"] { spec.args = try p.strings(n, "args") }
+        if let n = fields["env"] { spec.env = try p.environment(n) }
+        if let n = fields["accelerator"] { spec.accelerator = try p.choice(n, "accelerator") }
+        if let n = fields["bitstream"] { spec.bitstream = try p.relativeFile(n, "bitstream") }
+        if let n = fields["mode"] { spec.mode = try p.choice(n, "mode") }
+        if spec.accelerator == .fpga, spec.bitstream == nil {
+            throw p.error("bitstream", "is required when accelerator is fpga")
+        }
+        if spec.accelerator == .none, spec.bitstream != nil {
+            throw p.error("bitstream", "needs accelerator: fpga")
+        }
+        return spec
+    }
+}
+
+/// A function.yaml problem, naming the file and the key.
+public struct SpecError: Error, Equatable, CustomStringConvertible {
+    public let file: String
+    public let key: String?
+    public let message: String
+    public var description: String {
+        key.map { "\(file): \($0): \(message)" } ?? "\(file): \(message)"
+    }
+}

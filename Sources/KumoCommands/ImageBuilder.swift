@@ -1,0 +1,158 @@
+import CKumoABI
+import Foundation
+import Logging
+import Tender
+
+/// `kumo build`: unchanged C sources + Kumo's musl + the runtime -> one image.
+public struct ImageBuilder {
+    public let toolchain: Toolchain
+    let logger: Logger
+    let progress: (String) -> Void
+
+    public init(toolchain: Toolchain, logger: Logger, progress: @escaping (String) -> Void = { _ in }) {
+        self.toolchain = toolchain
+        self.logger = logger
+        self.progress = progress
+    }
+
+    public static func imagePath(directory: String, spec: FunctionSpec) -> String {
+        (directory as NSString).appendingPathComponent(".kumo/\(spec.name).kumo")
+    }
+
+    /// Builds unless the image is newer than every input; returns the image path.
+    public func buildIfStale(directory: String) throws -> String {
+        let spec = try FunctionSpec.load(directory: directory)
+        let image = Self.imagePath(directory: directory, spec: spec)
+        if let built = Self.modified(image), built > newestInput(directory: directory) { return image }
+        return try build(directory: directory, spec: spec)
+    }
+
+    public func build(directory: String) throws -> String {
+        try build(directory: directory, spec: try FunctionSpec.load(directory: directory))
+    }
+
+    func build(directory: String, spec: FunctionSpec) throws -> String {
+        if spec.accelerator == .fpga {
+            throw BuildError.unsupported("accelerator: fpga needs Kumo's virtual OpenCL library, which this version does not ship yet")
+        }
+        if spec.mode == .persistent {
+            throw BuildError.unsupported("mode: persistent needs `kumo serve`, which this version does not ship yet; use mode: run")
+        }
+        let out = (directory as NSString).appendingPathComponent(".kumo")
+        let objects = (out as NSString).appendingPathComponent("obj")
+        try? FileManager.default.removeItem(atPath: objects)
+        do { try FileManager.default.createDirectory(atPath: objects, withIntermediateDirectories: true) }
+        catch { throw BuildError.unsupported("cannot create \(objects): \(error.localizedDescription)") }
+
+        var objectFiles: [String] = []
+        for (i, source) in spec.sources.enumerated() {
+            progress("compiling \(source)")
+            let object = (objects as NSString).appendingPathComponent("\(i)-\((source as NSString).lastPathComponent).o")
+            let sourcePath = (directory as NSString).appendingPathComponent(source)
+            let r = try ProcessRunner.run("cc", toolchain.compileFlags + spec.cflags + ["-c", sourcePath, "-o", object],
+                                          captureStdout: false)
+            guard r.status == 0 else { throw BuildError.compileFailed(source: source) }
+            objectFiles.append(object)
+        }
+
+        let files = try FilePack.collect(spec.files, directory: directory)
+        let generated = try writeGenerated(spec: spec, files: files, into: objects)
+        for (name, source) in generated {
+            let object = (objects as NSString).appendingPathComponent(name + ".o")
+            let r = try ProcessRunner.run("cc", toolchain.compileFlags + ["-c", source, "-o", object], captureStdout: false)
+            guard r.status == 0 else { throw BuildError.compileFailed(source: source) }
+            objectFiles.append(object)
+        }
+
+        let image = Self.imagePath(directory: directory, spec: spec)
+        progress("linking \(spec.name)")
+        let temporary = image + ".tmp"
+        let link = try ProcessRunner.run("cc", toolchain.linkArguments(objects: objectFiles, output: temporary), captureStdout: false)
+        guard link.status == 0 else { throw BuildError.linkFailed }
+        try Self.refuseSyscallInstructions(temporary)
+        _ = try Tender.loadImage(path: temporary)  // what the tender will accept
+        _ = try? FileManager.default.removeItem(atPath: image)
+        do { try FileManager.default.moveItem(atPath: temporary, toPath: image) }
+        catch { throw BuildError.unsupported("cannot write \(image): \(error.localizedDescription)") }
+        logger.debug("built image", metadata: ["image": "\(image)"])
+        return image
+    }
+
+    /// The manifest + config note (C) and the file tree (assembly with .incbin).
+    func writeGenerated(spec: FunctionSpec, files: [(destination: String, data: [UInt8], mode: UInt32)],
+                        into dir: String) throws -> [(String, String)] {
+        var devices = [("console", "KUMO_DEVICE_CONSOLE"), ("stdin", "KUMO_DEVICE_STDIN")]
+        if !files.isEmpty { devices.append(("files", "KUMO_DEVICE_FILES")) }
+        if spec.accelerator == .fpga { devices.append(("fpga0", "KUMO_DEVICE_FPGA")) }
+        let config = try JSONEncoder().encode(ImageConfig(spec: spec)) + [0]
+        let entries = devices.map { "{\"\($0.0)\", \($0.1)}" }.joined(separator: ", ")
+        let configBytes = config.map { String($0) }.joined(separator: ",")
+        let manifestC = """
+            /* Generated by kumo build: the manifest and the function's defaults. */
+            #include "kumo_abi.h"
+            struct kumo_note_manifest { uint32_t namesz, descsz, type; char name[8]; struct kumo_manifest desc; };
+            __attribute__((section(".note.kumo"), aligned(4), used))
+            static const struct kumo_note_manifest kumo_manifest_note = {
+                5, sizeof(struct kumo_manifest), KUMO_NOTE_MANIFEST, "KUMO",
+                { KUMO_ABI_VERSION, \(devices.count), { \(entries) } } };
+            struct kumo_note_config { uint32_t namesz, descsz, type; char name[8]; unsigned char desc[\((config.count + 3) & ~3)]; };
+            __attribute__((section(".note.kumo"), aligned(4), used))
+            static const struct kumo_note_config kumo_config_note = {
+                5, \((config.count + 3) & ~3), KUMO_NOTE_CONFIG, "KUMO", { \(configBytes) } };
+
+            """
+        var generated: [(String, String)] = []
+        let manifestPath = (dir as NSString).appendingPathComponent("kumo-manifest.c")
+        try manifestC.write(toFile: manifestPath, atomically: true, encoding: .utf8)
+        generated.append(("kumo-manifest", manifestPath))
+        if !files.isEmpty {
+            let packPath = (dir as NSString).appendingPathComponent("files.pack")
+            try Data(FilePack.pack(files)).write(to: URL(fileURLWithPath: packPath))
+            let asm = """
+                /* Generated by kumo build: the read-only file tree. */
+                    .section .kumo.files, "a"
+                    .balign 16
+                    .globl __kumo_files_start
+                __kumo_files_start:
+                    .incbin "\(packPath.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))"
+                    .globl __kumo_files_end
+                __kumo_files_end:
+                    .section .note.GNU-stack, "", @progbits
+
+                """
+            let asmPath = (dir as NSString).appendingPathComponent("kumo-files.S")
+            try asm.write(toFile: asmPath, atomically: true, encoding: .utf8)
+            generated.append(("kumo-files", asmPath))
+        }
+        return generated
+    }
+
+    /// kvm-pvm ends a guest on `syscall`; Kumo's musl has none, but user code may.
+    static func refuseSyscallInstructions(_ image: String) throws(BuildError) {
+        let r = try ProcessRunner.run("objdump", ["-d", "--no-show-raw-insn", image])
+        guard r.status == 0 else {
+            throw .toolMissing(tool: "objdump", hint: "it could not disassemble the image; apt-get install -y binutils")
+        }
+        for line in r.stdout.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
+            if fields.contains("syscall") || fields.contains("sysenter") {
+                throw .syscallInstruction(line.trimmingCharacters(in: .whitespaces))
+            }
+        }
+    }
+
+    func newestInput(directory: String) -> Date {
+        var newest = Date.distantPast
+        for path in toolchain.inputs { if let d = Self.modified(path), d > newest { newest = d } }
+        let enumerator = FileManager.default.enumerator(atPath: directory)
+        while let child = enumerator?.nextObject() as? String {
+            if child == ".kumo" || child.hasPrefix(".kumo/") { enumerator?.skipDescendants(); continue }
+            if let d = Self.modified((directory as NSString).appendingPathComponent(child)), d > newest { newest = d }
+        }
+        return newest
+    }
+
+    static func modified(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Tender
+
+/// The function's defaults recorded in the image (note KUMO_NOTE_CONFIG), so
+/// that a built image runs as its function.yaml says without the directory.
+public struct ImageConfig: Codable, Equatable, Sendable {
+    public var name: String
+    public var memory: UInt64
+    public var timeoutSeconds: Double
+    public var outputLimit: UInt64
+    public var args: [String]
+    public var env: [String: String]
+    public var accelerator: Accelerator
+    public var mode: InvocationMode
+
+    public init(spec: FunctionSpec) {
+        name = spec.name
+        memory = spec.memory
+        timeoutSeconds = spec.timeoutSeconds
+        outputLimit = spec.outputLimit
+        args = spec.args
+        env = spec.env
+        accelerator = spec.accelerator
+        mode = spec.mode
+    }
+
+    public static func read(from image: ELFImage) -> ImageConfig? {
+        guard let note = image.configNote else { return nil }
+        let json = Data(note.prefix { $0 != 0 })
+        return try? JSONDecoder().decode(ImageConfig.self, from: json)
+    }
+
+    /// Run options: CLI arguments, when given, replace the function's default args.
+    public func runOptions(arguments: [String]?) -> RunOptions {
+        RunOptions(memorySize: memory, timeoutSeconds: timeoutSeconds, outputLimit: outputLimit,
+                   arguments: [name] + (arguments ?? args),
+                   environment: env.keys.sorted().map { "\($0)=\(env[$0]!)" })
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `kumo`: build and run unikernel functions.
+public struct KumoCLI: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "kumo",
+        abstract: "Kumo: serverless functions as unikernels on KVM.",
+        subcommands: [BuildCommand.self, RunCommand.self, BenchCommand.self])
+
+    public init() {}
+}
+
+struct CommonOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Log what the tender and the builder do.")
+    var verbose = false
+
+    func logger() -> Logger {
+        var logger = Logger(label: "kumo")
+        logger.logLevel = verbose ? .debug : .warning
+        return logger
+    }
+}
+
+/// Prints a one-line reason and exits 1: the way every command fails.
+func fail(_ error: any Error) -> ExitCode {
+    FileHandle.standardError.write(Data("kumo: \(error)\n".utf8))
+    return ExitCode(1)
+}
+
+func isDirectory(_ path: String) -> Bool {
+    var dir: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &dir) && dir.boolValue
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// The guest toolchain: Kumo's musl, the runtime, libfdt, libgcc and the
+/// linker script, as `make -C unikernel config` reports them.
+public struct Toolchain: Sendable {
+    public let root: String
+    let paths: [String: String]
+
+    func path(_ key: String) -> String { paths[key] ?? "" }
+
+    /// Builds the runtime (and musl, once) if needed and reads the paths.
+    public static func prepare(root explicitRoot: String? = nil) throws(BuildError) -> Toolchain {
+        guard let root = explicitRoot ?? locateRoot() else { throw .kumoRootNotFound }
+        let unikernel = (root as NSString).appendingPathComponent("unikernel")
+        let result = try ProcessRunner.run("make", ["-s", "-C", unikernel, "config"])
+        guard result.status == 0 else {
+            throw .runtimeBuildFailed("`make -C \(unikernel) config` exited with \(result.status) (see messages above)")
+        }
+        var paths: [String: String] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { paths[parts[0]] = parts[1] }
+        }
+        for key in ["musl", "start", "runtime", "libfdt", "libgcc", "gccinclude", "abi", "ldscript"] where (paths[key] ?? "").isEmpty {
+            throw .runtimeBuildFailed("`make config` did not report \(key)")
+        }
+        return Toolchain(root: root, paths: paths)
+    }
+
+    /// KUMO_ROOT, else the checkout holding this executable, else one above the working directory.
+    static func locateRoot() -> String? {
+        if let env = ProcessInfo.processInfo.environment["KUMO_ROOT"], !env.isEmpty { return env }
+        var starts: [String] = [FileManager.default.currentDirectoryPath]
+        if let exe = Bundle.main.executablePath { starts.insert((exe as NSString).resolvingSymlinksInPath, at: 0) }
+        for start in starts {
+            var dir = start
+            while dir != "/" && !dir.isEmpty {
+                if FileManager.default.fileExists(atPath: dir + "/unikernel/Makefile"),
+                   FileManager.default.fileExists(atPath: dir + "/Sources/CKumoABI/include/kumo_abi.h") {
+                    return dir
+                }
+                dir = (dir as NSString).deletingLastPathComponent
+            }
+        }
+        return nil
+    }
+
+    /// The files whose change makes every image stale.
+    var inputs: [String] { [path("start"), path("runtime"), path("ldscript"), path("musl") + "/lib/libc.a"] }
+
+    var compileFlags: [String] {
+        ["-O2", "-g", "-fno-pie", "-fno-plt", "-nostdinc", "-isystem", path("musl") + "/include",
+         "-isystem", path("gccinclude"), "-I", path("abi")]
+    }
+
+    func linkArguments(objects: [String], output: String) -> [String] {
+        ["-static", "-nostdlib", "-no-pie", "-Wl,-T," + path("ldscript"), "-Wl,--build-id=none",
+         "-o", output, path("start")] + objects
+            + ["-Wl,--start-group", path("runtime"), path("musl") + "/lib/libc.a", path("libfdt"), path("libgcc"),
+               "-Wl,--end-group"]
+    }
+}

@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Where a guest's stdin comes from.
+public protocol GuestInput: AnyObject {
+    /// Fills up to `buffer.count` bytes; 0 at end of input.
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int
+}
+
+/// Where a guest's stdout (fd 1) and stderr (fd 2) go.
+public protocol GuestOutput: AnyObject {
+    func write(fd: Int32, _ bytes: UnsafeRawBufferPointer)
+}
+
+/// A host file descriptor as stdin (a terminal or a pipe: `echo x | kumo run`).
+public final class FileDescriptorInput: GuestInput {
+    let fd: Int32
+    public init(fd: Int32) { self.fd = fd }
+    public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            return max(n, 0)
+        }
+    }
+}
+
+/// A request body or test input held in memory.
+public final class BytesInput: GuestInput {
+    let bytes: [UInt8]
+    var position = 0
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public convenience init(_ text: String) { self.init(Array(text.utf8)) }
+    public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let n = min(buffer.count, bytes.count - position)
+        guard n > 0 else { return 0 }
+        bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[position..<(position + n)])) }
+        position += n
+        return n
+    }
+}
+
+/// Forwards stdout and stderr to host file descriptors (the `kumo run` terminal).
+public final class FileDescriptorOutput: GuestOutput {
+    let stdoutFD: Int32, stderrFD: Int32
+    public init(stdout: Int32 = 1, stderr: Int32 = 2) {
+        stdoutFD = stdout
+        stderrFD = stderr
+    }
+    public func write(fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+        let target = fd == 2 ? stderrFD : stdoutFD
+        var done = 0
+        while done < bytes.count {
+            let n = Glibc.write(target, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }  // the reader went away: the guest's output is dropped
+            done += n
+        }
+    }
+}
+
+/// Keeps stdout and stderr in memory (tests, the gateway).
+public final class CapturedOutput: GuestOutput {
+    public private(set) var stdout: [UInt8] = []
+    public private(set) var stderr: [UInt8] = []
+    public init() {}
+    public func write(fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+        if fd == 2 { stderr += bytes } else { stdout += bytes }
+    }
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+}

@@ -1,0 +1,140 @@
+import CKumoABI
+import KVM
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a hypercall handler tells the run loop.
+enum HypercallResult {
+    case resume
+    case finish(RunOutcome, guestTSC: (entry: UInt64, exit: UInt64)?)
+}
+
+/// The devices of one run and the handlers the doorbell dispatches to.
+final class HypercallContext {
+    let memory: GuestMemory
+    let input: GuestInput?
+    let output: GuestOutput?
+    let outputLimit: UInt64
+    let deadline: ContinuousClock.Instant
+    var outputBytes: UInt64 = 0
+    var randomSource = SystemRandomNumberGenerator()
+
+    init(memory: GuestMemory, input: GuestInput?, output: GuestOutput?, outputLimit: UInt64, deadline: ContinuousClock.Instant) {
+        self.memory = memory
+        self.input = input
+        self.output = output
+        self.outputLimit = outputLimit
+        self.deadline = deadline
+    }
+
+    typealias Handler = @Sendable (HypercallContext, UInt64) throws(HypercallFault) -> HypercallResult
+
+    /// Indexed by hypercall number (enum kumo_hypercall).
+    static let table: [Handler?] = {
+        var t = [Handler?](repeating: nil, count: Int(KUMO_HC_COUNT.rawValue))
+        t[Int(KUMO_HC_WRITE.rawValue)] = { (c, a) throws(HypercallFault) in try c.write(a) }
+        t[Int(KUMO_HC_READ.rawValue)] = { (c, a) throws(HypercallFault) in try c.read(a) }
+        t[Int(KUMO_HC_EXIT.rawValue)] = { (c, a) throws(HypercallFault) in try c.exit(a) }
+        t[Int(KUMO_HC_SLEEP.rawValue)] = { (c, a) throws(HypercallFault) in try c.sleep(a) }
+        t[Int(KUMO_HC_RANDOM.rawValue)] = { (c, a) throws(HypercallFault) in try c.random(a) }
+        return t
+    }()
+
+    func dispatch(number: UInt64, argument: UInt64) throws(HypercallFault) -> HypercallResult {
+        guard number < UInt64(Self.table.count), let handler = Self.table[Int(number)] else {
+            throw HypercallFault("unknown hypercall \(number)")
+        }
+        return try handler(self, argument)
+    }
+
+    private func load<T: BitwiseCopyable>(_ type: T.Type, at address: UInt64, _ name: String) throws(HypercallFault) -> T {
+        do { return try memory.load(type, at: address) }
+        catch { throw HypercallFault("\(name): argument struct at 0x\(String(address, radix: 16)) lies outside guest memory") }
+    }
+
+    private func buffer(_ call: kumo_hc_io, _ name: String) throws(HypercallFault) -> UnsafeMutableRawBufferPointer {
+        do { return try memory.bytes(at: call.data, length: call.len) }
+        catch { throw HypercallFault("\(name): buffer 0x\(String(call.data, radix: 16)) + \(call.len) bytes lies outside guest memory") }
+    }
+
+    private func answer(_ call: kumo_hc_io, ret: Int64, at address: UInt64) throws(HypercallFault) {
+        var done = call
+        done.ret = ret
+        do { try memory.store(done, at: address) } catch { throw HypercallFault("write: result outside guest memory") }
+    }
+
+    func write(_ address: UInt64) throws(HypercallFault) -> HypercallResult {
+        let call = try load(kumo_hc_io.self, at: address, "write")
+        guard call.fd == 1 || call.fd == 2, let output else {
+            throw HypercallFault("write to fd \(call.fd): only the console (1, 2) is attached")
+        }
+        let data = try buffer(call, "write")
+        let room = outputLimit - outputBytes
+        if UInt64(data.count) > room {
+            output.write(fd: Int32(call.fd), UnsafeRawBufferPointer(rebasing: data[0..<Int(room)]))
+            outputBytes = outputLimit
+            return .finish(.outputLimitExceeded(bytes: outputLimit), guestTSC: nil)
+        }
+        output.write(fd: Int32(call.fd), UnsafeRawBufferPointer(data))
+        outputBytes += UInt64(data.count)
+        try answer(call, ret: Int64(data.count), at: address)
+        return .resume
+    }
+
+    func read(_ address: UInt64) throws(HypercallFault) -> HypercallResult {
+        let call = try load(kumo_hc_io.self, at: address, "read")
+        guard call.fd == 0 else { throw HypercallFault("read from fd \(call.fd): only stdin (0) can be read") }
+        let data = try buffer(call, "read")
+        var n = 0
+        if let input, data.count > 0 {
+            n = input.read(into: UnsafeMutableRawBufferPointer(rebasing: data[0..<min(data.count, 1 << 20)]))
+        }
+        try answer(call, ret: Int64(n), at: address)
+        return .resume
+    }
+
+    func exit(_ address: UInt64) throws(HypercallFault) -> HypercallResult {
+        let call = try load(kumo_hc_exit.self, at: address, "exit")
+        let outcome: RunOutcome = call.signal != 0 ? .signaled(call.signal) : .exited(status: call.status & 0xff)
+        return .finish(outcome, guestTSC: (call.tsc_entry, call.tsc_exit))
+    }
+
+    func sleep(_ address: UInt64) throws(HypercallFault) -> HypercallResult {
+        var call = try load(kumo_hc_sleep.self, at: address, "sleep")
+        let left = deadline - ContinuousClock.now
+        let wanted = Duration.nanoseconds(Int64(clamping: call.nanoseconds))
+        if wanted > .zero {
+            let nap = min(wanted, max(left, .zero))
+            let (seconds, attoseconds) = nap.components
+            var spec = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+            var remaining = timespec()
+            while nanosleep(&spec, &remaining) != 0 && errno == EINTR {
+                if ContinuousClock.now >= deadline { break }
+                spec = remaining
+            }
+        }
+        call.ret = 0
+        do { try memory.store(call, at: address) } catch { throw HypercallFault("sleep: result outside guest memory") }
+        return .resume
+    }
+
+    func random(_ address: UInt64) throws(HypercallFault) -> HypercallResult {
+        let call = try load(kumo_hc_io.self, at: address, "random")
+        guard call.len <= 1 << 20 else { throw HypercallFault("random: \(call.len) bytes asked, at most 1 MiB") }
+        let data = try buffer(call, "random")
+        var i = 0
+        while i < data.count {
+            let word = randomSource.next()
+            for b in 0..<min(8, data.count - i) { data[i + b] = UInt8(truncatingIfNeeded: word >> (8 * b)) }
+            i += 8
+        }
+        try answer(call, ret: Int64(data.count), at: address)
+        return .resume
+    }
+}
+
+struct HypercallFault: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}

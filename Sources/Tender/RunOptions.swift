@@ -1,0 +1,43 @@
+import CKumoABI
+
+/// Limits and inputs of one run.
+public struct RunOptions: Sendable {
+    public var memorySize: UInt64
+    public var timeoutSeconds: Double
+    public var outputLimit: UInt64
+    /// argv, argv[0] included.
+    public var arguments: [String]
+    /// "KEY=value" strings.
+    public var environment: [String]
+
+    public static let defaultMemory: UInt64 = 64 << 20
+    public static let defaultTimeout = 30.0
+    public static let defaultOutputLimit: UInt64 = 64 << 20
+
+    public init(memorySize: UInt64 = defaultMemory, timeoutSeconds: Double = defaultTimeout,
+                outputLimit: UInt64 = defaultOutputLimit, arguments: [String] = ["function"],
+                environment: [String] = []) {
+        self.memorySize = memorySize
+        self.timeoutSeconds = timeoutSeconds
+        self.outputLimit = outputLimit
+        self.arguments = arguments
+        self.environment = environment
+    }
+
+    func validate() throws(TenderError) {
+        guard memorySize >= KUMO_MEMORY_MIN, memorySize <= KUMO_MEMORY_MAX else {
+            throw .invalidLimits("memory must be between 8M and 2G, not \(memorySize) bytes")
+        }
+        guard memorySize % (2 << 20) == 0 else {
+            throw .invalidLimits("memory must be a multiple of 2M, not \(memorySize) bytes")
+        }
+        guard timeoutSeconds > 0, timeoutSeconds <= 86_400 else {
+            throw .invalidLimits("timeout must be between 0 and 24h, not \(timeoutSeconds)s")
+        }
+        guard outputLimit > 0 else { throw .invalidLimits("output limit must be positive") }
+        guard !arguments.isEmpty else { throw .invalidLimits("argv needs at least argv[0]") }
+        for s in arguments + environment where s.utf8.contains(0) {
+            throw .invalidLimits("argument or environment string contains a NUL byte")
+        }
+    }
+}

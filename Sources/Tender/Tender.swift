@@ -1,0 +1,180 @@
+import CKumoABI
+import Dispatch
+import Foundation
+import KVM
+import Logging
+import Synchronization
+
+/// The solo5-style monitor: boots one image on KVM and runs it to the end.
+public struct Tender: Sendable {
+    let logger: Logger
+
+    public init(logger: Logger) { self.logger = logger }
+
+    /// Loads and validates an image file (ELF + manifest).
+    public static func loadImage(path: String) throws(TenderError) -> ELFImage {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw .unreadableImage(path: path, reason: exists ? "permission denied or not a file" : "no such file")
+        }
+        return try ELFImage(bytes: [UInt8](data))
+    }
+
+    /// Boots `image` and runs it until it exits, crashes, or hits a limit.
+    /// Blocks the calling thread, which becomes the vCPU thread.
+    public func run(image: ELFImage, options: RunOptions, input: GuestInput?, output: GuestOutput?) throws(TenderError) -> RunReport {
+        let start = ContinuousClock.now
+        try options.validate()
+        let stackSize = GuestLayout.stackSize(memorySize: options.memorySize)
+        try image.validatePlacement(memorySize: options.memorySize, stackSize: stackSize)
+        try checkDevices(image.manifest)
+
+        let device: KVMDevice, vm: VirtualMachine, memory: GuestMemory, vcpu: VCPU
+        do {
+            device = try KVMDevice()
+            vm = try device.createVM()
+            memory = try GuestMemory(size: options.memorySize)
+            try vm.attach(memory: memory)
+            vcpu = try vm.createVCPU()
+        } catch { throw .kvm(error) }
+        _ = device
+
+        let bootInfoAddress: UInt64
+        do {
+            try GuestLayout.writePageTables(into: memory)
+            for segment in image.segments where segment.fileSize > 0 {
+                let target = try memory.bytes(at: segment.address, length: segment.fileSize)
+                image.bytes.withUnsafeBytes { file in
+                    // Offsets were checked against the file when the image was parsed.
+                    target.copyMemory(from: UnsafeRawBufferPointer(
+                        rebasing: file[Int(segment.fileOffset)..<Int(segment.fileOffset + segment.fileSize)]))
+                }
+            }
+        } catch { throw .guestMemory(error) }
+        var random = SystemRandomNumberGenerator()
+        let tscKHz = vcpu.tscKHz() ?? Self.calibratedTSCKHz
+        bootInfoAddress = try BootInfo(
+            memorySize: options.memorySize, stackSize: stackSize,
+            arguments: options.arguments, environment: options.environment,
+            entry: image.entry, programHeaders: image.programHeaders, tscKHz: tscKHz,
+            epochNanoseconds: Self.wallClockNanoseconds(), monotonicNanoseconds: Self.monotonicNanoseconds(),
+            random: (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) },
+            devices: image.manifest.devices
+        ).write(into: memory)
+
+        do {
+            try vcpu.setLongMode(GuestLayout.longMode)
+            try vcpu.setEntry(rip: image.entry, rsp: options.memorySize, rflags: GuestLayout.initialFlags, rdi: bootInfoAddress)
+        } catch { throw .kvm(error) }
+
+        let deadline = start + .nanoseconds(Int64(options.timeoutSeconds * 1e9))
+        let context = HypercallContext(
+            memory: memory, input: image.manifest.has(.stdin) ? input : nil,
+            output: image.manifest.has(.console) ? output : nil,
+            outputLimit: options.outputLimit, deadline: deadline)
+        let watchdog = Watchdog(vcpu: vcpu, deadline: deadline)
+        defer { watchdog.cancel() }
+        return try runLoop(vcpu: vcpu, image: image, context: context, watchdog: watchdog,
+                           options: options, start: start, tscKHz: tscKHz)
+    }
+
+    private func runLoop(vcpu: VCPU, image: ELFImage, context: HypercallContext, watchdog: Watchdog,
+                         options: RunOptions, start: ContinuousClock.Instant, tscKHz: UInt64) throws(TenderError) -> RunReport {
+        var exits = 0
+        func report(_ outcome: RunOutcome, tsc: (entry: UInt64, exit: UInt64)? = nil) -> RunReport {
+            let total = ContinuousClock.now - start
+            let guest = tsc.flatMap { $0.exit >= $0.entry ? ($0.exit - $0.entry) * 1_000_000 / max(tscKHz, 1) : nil }
+            logger.debug("guest finished", metadata: ["outcome": "\(outcome)", "exits": "\(exits)"])
+            return RunReport(outcome: outcome, vmExits: exits, totalNanoseconds: Self.nanoseconds(total),
+                             guestNanoseconds: guest, outputBytes: context.outputBytes)
+        }
+        while true {
+            if watchdog.fired { return report(.timedOut(seconds: options.timeoutSeconds)) }
+            let exit: VCPUExit
+            do { exit = try vcpu.run() } catch { throw .kvm(error) }
+            exits += 1
+            switch ExitClassifier.classify(exit) {
+            case .resume: continue
+            case .stopped:
+                exits -= 1  // a kick, not a guest exit
+                if watchdog.fired { return report(.timedOut(seconds: options.timeoutSeconds)) }
+            case .badHypercall(let why): return report(.badHypercall(why))
+            case .fault(let reason):
+                let regs = try? vcpu.registers()
+                let crash = GuestCrash(reason: reason, rip: regs?.rip ?? 0, rsp: regs?.rsp ?? 0,
+                                       symbol: regs.flatMap { image.symbol(containing: $0.rip) })
+                return report(.crashed(crash))
+            case .hypercall(let number, let argument):
+                do {
+                    switch try context.dispatch(number: number, argument: argument) {
+                    case .resume: continue
+                    case .finish(let outcome, let tsc): return report(outcome, tsc: tsc)
+                    }
+                } catch { return report(.badHypercall(error.message)) }
+            }
+        }
+    }
+
+    /// Refuses an image that needs a device this tender cannot attach.
+    func checkDevices(_ manifest: Manifest) throws(TenderError) {
+        for device in manifest.devices where device.kind == .fpga {
+            throw .unsupportedDevice("\(device.name) (fpga): this node has no FPGA device model yet")
+        }
+    }
+
+    static func nanoseconds(_ d: Duration) -> UInt64 {
+        let (s, atto) = d.components
+        return UInt64(max(s, 0)) * 1_000_000_000 + UInt64(max(atto, 0) / 1_000_000_000)
+    }
+
+    static func wallClockNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    /// Where KVM cannot tell the TSC rate: measure it once against CLOCK_MONOTONIC.
+    static let calibratedTSCKHz: UInt64 = {
+        func tsc() -> UInt64 { HostClock.timestampCounter() }
+        let t0 = monotonicNanoseconds(), c0 = tsc()
+        usleep(20_000)
+        let t1 = monotonicNanoseconds(), c1 = tsc()
+        return (c1 - c0) * 1_000_000 / max(t1 - t0, 1)
+    }()
+}
+
+/// Kills a guest that runs past its deadline: sets immediate_exit and kicks the
+/// vCPU thread out of KVM_RUN with a signal.
+final class Watchdog {
+    private let work: DispatchWorkItem
+
+    init(vcpu: VCPU, deadline: ContinuousClock.Instant) {
+        VCPUKick.installHandler()
+        let thread = VCPUKick.currentThread()
+        let box = WatchdogFlag()
+        self.flag = box
+        work = DispatchWorkItem {
+            box.set()
+            vcpu.requestImmediateExit(true)
+            VCPUKick.kick(thread)
+        }
+        let delay = deadline - ContinuousClock.now
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(Tender.nanoseconds(max(delay, .zero)))), execute: work)
+    }
+
+    private let flag: WatchdogFlag
+    var fired: Bool { flag.value }
+    func cancel() { work.cancel() }
+}
+
+final class WatchdogFlag: Sendable {
+    private let state = Atomic<Bool>(false)
+    func set() { state.store(true, ordering: .sequentiallyConsistent) }
+    var value: Bool { state.load(ordering: .sequentiallyConsistent) }
+}

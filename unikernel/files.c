@@ -1,0 +1,370 @@
+/* The read-only file tree carried in the image (section .kumo.files, packed
+ * by `kumo build`) and the descriptor table. Reads are memcpy: no exits. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include "runtime.h"
+
+extern const char __kumo_files_start[] __attribute__((weak));
+extern const char __kumo_files_end[] __attribute__((weak));
+
+#define MAX_FDS 64
+#define PATH_MAX_LEN 1024
+
+enum fd_kind { FD_FREE = 0, FD_STDIN, FD_STDOUT, FD_STDERR, FD_FILE, FD_DIR };
+
+struct open_file {
+    enum fd_kind kind;
+    int cloexec;
+    int flags;
+    const struct kumo_files_entry *entry; /* FD_FILE */
+    char dir[PATH_MAX_LEN];               /* FD_DIR: its normalised path */
+    uint64_t offset;
+};
+
+static struct open_file fds[MAX_FDS];
+static const struct kumo_files_entry *entries;
+static uint32_t entry_count;
+static const char *pack;
+static size_t pack_size;
+
+void kumo_files_init(void)
+{
+    fds[0].kind = FD_STDIN;
+    fds[1].kind = FD_STDOUT;
+    fds[2].kind = FD_STDERR;
+    if (!__kumo_files_start || !__kumo_files_end) return;
+    pack = __kumo_files_start;
+    pack_size = (size_t)(__kumo_files_end - __kumo_files_start);
+    const struct kumo_files_header *h = (const void *)pack;
+    if (pack_size < sizeof *h || memcmp(h->magic, KUMO_FILES_MAGIC, 8) != 0) {
+        kumo_warn("kumo: the image's file tree is corrupt; no files available\n");
+        return;
+    }
+    if (h->count > (pack_size - sizeof *h) / sizeof(struct kumo_files_entry)) return;
+    entries = (const void *)(pack + sizeof *h);
+    entry_count = h->count;
+    for (uint32_t i = 0; i < entry_count; i++) { /* drop entries pointing outside the pack */
+        const struct kumo_files_entry *e = &entries[i];
+        if ((uint64_t)e->path_offset + e->path_length > pack_size ||
+            e->data_offset > pack_size || e->size > pack_size - e->data_offset) {
+            kumo_warn("kumo: the image's file tree is corrupt; no files available\n");
+            entry_count = 0;
+            return;
+        }
+    }
+}
+
+/* Absolute, normalised path ("/a/b") from `path`; cwd is always "/". */
+static int normalise(const char *path, char *out)
+{
+    size_t n = 0;
+    if (!path) return -EFAULT;
+    if (!*path) return -ENOENT;
+    const char *p = path;
+    while (*p) {
+        while (*p == '/') p++;
+        if (!*p) break;
+        const char *seg = p;
+        while (*p && *p != '/') p++;
+        size_t len = (size_t)(p - seg);
+        if (len == 1 && seg[0] == '.') continue;
+        if (len == 2 && seg[0] == '.' && seg[1] == '.') {
+            while (n > 0 && out[n - 1] != '/') n--;
+            if (n > 0) n--;
+            continue;
+        }
+        if (n + 1 + len >= PATH_MAX_LEN) return -ENAMETOOLONG;
+        out[n++] = '/';
+        memcpy(out + n, seg, len);
+        n += len;
+    }
+    if (n == 0) out[n++] = '/';
+    out[n] = 0;
+    return 0;
+}
+
+static const struct kumo_files_entry *find_file(const char *abs)
+{
+    size_t len = strlen(abs);
+    for (uint32_t i = 0; i < entry_count; i++)
+        if (entries[i].path_length == len && memcmp(pack + entries[i].path_offset, abs, len) == 0)
+            return &entries[i];
+    return NULL;
+}
+
+static int is_dir(const char *abs)
+{
+    size_t len = strlen(abs);
+    if (len == 1) return 1; /* "/" */
+    for (uint32_t i = 0; i < entry_count; i++) {
+        const char *p = pack + entries[i].path_offset;
+        if (entries[i].path_length > len && memcmp(p, abs, len) == 0 && p[len] == '/') return 1;
+    }
+    return 0;
+}
+
+static struct open_file *lookup(int fd)
+{
+    if (fd < 0 || fd >= MAX_FDS || fds[fd].kind == FD_FREE) return NULL;
+    return &fds[fd];
+}
+
+static int free_slot(int min)
+{
+    for (int i = min < 0 ? 0 : min; i < MAX_FDS; i++)
+        if (fds[i].kind == FD_FREE) return i;
+    return -EMFILE;
+}
+
+long kumo_openat(int dirfd, const char *path, int flags)
+{
+    char abs[PATH_MAX_LEN];
+    if (path && path[0] != '/' && dirfd != AT_FDCWD) {
+        struct open_file *d = lookup(dirfd);
+        if (!d) return -EBADF;
+        if (d->kind != FD_DIR) return -ENOTDIR;
+        char joined[PATH_MAX_LEN * 2];
+        size_t dl = strlen(d->dir), pl = strlen(path);
+        if (dl + 1 + pl >= sizeof joined) return -ENAMETOOLONG;
+        memcpy(joined, d->dir, dl); joined[dl] = '/'; memcpy(joined + dl + 1, path, pl + 1);
+        int r = normalise(joined, abs);
+        if (r) return r;
+    } else {
+        int r = normalise(path, abs);
+        if (r) return r;
+    }
+    const struct kumo_files_entry *e = find_file(abs);
+    int dir = !e && is_dir(abs);
+    if (!e && !dir) return (flags & O_CREAT) ? -EROFS : -ENOENT;
+    if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_CREAT)) == (O_TRUNC | O_CREAT))
+        return dir ? -EISDIR : -EROFS;
+    if ((flags & O_CREAT) && (flags & O_EXCL)) return -EEXIST;
+    if ((flags & O_DIRECTORY) && !dir) return -ENOTDIR;
+    int fd = free_slot(0);
+    if (fd < 0) return fd;
+    fds[fd] = (struct open_file){
+        .kind = dir ? FD_DIR : FD_FILE, .cloexec = !!(flags & O_CLOEXEC), .flags = flags, .entry = e,
+    };
+    if (dir) memcpy(fds[fd].dir, abs, strlen(abs) + 1);
+    return fd;
+}
+
+long kumo_close(int fd)
+{
+    struct open_file *f = lookup(fd);
+    if (!f) return -EBADF;
+    f->kind = FD_FREE;
+    return 0;
+}
+
+long kumo_pread(int fd, void *buf, size_t len, off_t off)
+{
+    struct open_file *f = lookup(fd);
+    if (!f) return -EBADF;
+    if (f->kind == FD_DIR) return -EISDIR;
+    if (f->kind != FD_FILE) return -ESPIPE;
+    if (off < 0) return -EINVAL;
+    if ((uint64_t)off >= f->entry->size) return 0;
+    uint64_t left = f->entry->size - (uint64_t)off;
+    if (len > left) len = (size_t)left;
+    memcpy(buf, pack + f->entry->data_offset + (uint64_t)off, len);
+    return (long)len;
+}
+
+long kumo_read(int fd, void *buf, size_t len)
+{
+    struct open_file *f = lookup(fd);
+    if (!f) return -EBADF;
+    switch (f->kind) {
+    case FD_STDIN: return kumo_console_read(buf, len);
+    case FD_FILE: {
+        long n = kumo_pread(fd, buf, len, (off_t)f->offset);
+        if (n > 0) f->offset += (uint64_t)n;
+        return n;
+    }
+    case FD_DIR: return -EISDIR;
+    default: return -EBADF; /* stdout/stderr are write-only */
+    }
+}
+
+long kumo_write(int fd, const void *buf, size_t len)
+{
+    struct open_file *f = lookup(fd);
+    if (!f) return -EBADF;
+    if (f->kind == FD_STDOUT) return kumo_console_write(1, buf, len);
+    if (f->kind == FD_STDERR) return kumo_console_write(2, buf, len);
+    return -EBADF;
+}
+
+long kumo_lseek(int fd, off_t off, int whence)
+{
+    struct open_file *f = lookup(fd);
+    if (!f) return -EBADF;
+    if (f->kind != FD_FILE && f->kind != FD_DIR) return -ESPIPE;
+    int64_t base;
+    switch (whence) {
+    case SEEK_SET: base = 0; break;
+    case SEEK_CUR: base = (int64_t)f->offset; break;
+    case SEEK_END: base = f->kind == FD_FILE ? (int64_t)f->entry->size : 0; break;
+    default: return -EINVAL;
+    }
+    int64_t pos;
+    if (__builtin_add_overflow(base, (int64_t)off, &pos) || pos < 0) return -EINVAL;
+    f->offset = (uint64_t)pos;
+    return (long)pos;
+}
+
+static void fill_stat(struct stat *st, mode_t mode, uint64_t size, uint64_t ino)
+{
+    memset(st, 0, sizeof *st);
+    st->st_dev = 1;
+    st->st_ino = ino;
+    st->st_mode = mode;
+    st->st_nlink = 1;
+    st->st_size = (off_t)size;
+    st->st_blksize = 4096;
+    st->st_blocks = (blkcnt_t)((size + 511) / 512);
+}
+
+static long stat_path(const char *abs, struct stat *st)
+{
+    const struct kumo_files_entry *e = find_file(abs);
+    if (e) {
+        fill_stat(st, S_IFREG | (e->mode & 0555), e->size, (uint64_t)(e - entries) + 2);
+        return 0;
+    }
+    if (is_dir(abs)) { fill_stat(st, S_IFDIR | 0555, 4096, 1); return 0; }
+    return -ENOENT;
+}
+
+long kumo_fstat(int fd, void *out)
+{
+    struct stat *st = out;
+    struct open_file *f = lookup(fd);
+    if (!f) return -EBADF;
+    if (!st) return -EFAULT;
+    switch (f->kind) {
+    case FD_FILE:
+        fill_stat(st, S_IFREG | (f->entry->mode & 0555), f->entry->size, (uint64_t)(f->entry - entries) + 2);
+        return 0;
+    case FD_DIR: return stat_path(f->dir, st);
+    default: fill_stat(st, S_IFIFO | 0600, 0, 0); return 0; /* stdio behaves like pipes */
+    }
+}
+
+long kumo_fstatat(int dirfd, const char *path, void *st, int flags)
+{
+    if (!st) return -EFAULT;
+    if ((flags & AT_EMPTY_PATH) && path && !*path) return kumo_fstat(dirfd, st);
+    if (path && path[0] != '/' && dirfd != AT_FDCWD) {
+        long fd = kumo_openat(dirfd, path, O_RDONLY);
+        if (fd < 0) return fd;
+        long r = kumo_fstat((int)fd, st);
+        kumo_close((int)fd);
+        return r;
+    }
+    char abs[PATH_MAX_LEN];
+    int r = normalise(path, abs);
+    if (r) return r;
+    return stat_path(abs, st);
+}
+
+long kumo_faccessat(int dirfd, const char *path, int mode)
+{
+    struct stat st;
+    long r = kumo_fstatat(dirfd, path, &st, 0);
+    if (r) return r;
+    if (mode & W_OK) return -EROFS;
+    if ((mode & X_OK) && !(st.st_mode & 0111)) return -EACCES;
+    return 0;
+}
+
+long kumo_fcntl(int fd, int cmd, long arg)
+{
+    struct open_file *f = lookup(fd);
+    if (!f) return -EBADF;
+    switch (cmd) {
+    case F_GETFD: return f->cloexec ? FD_CLOEXEC : 0;
+    case F_SETFD: f->cloexec = !!(arg & FD_CLOEXEC); return 0;
+    case F_GETFL:
+        if (f->kind == FD_STDOUT || f->kind == FD_STDERR) return O_WRONLY;
+        return f->flags & ~O_CLOEXEC;
+    case F_SETFL: return 0;
+    case F_DUPFD: return kumo_dup(fd, (int)arg, 0);
+    case F_DUPFD_CLOEXEC: {
+        long n = kumo_dup(fd, (int)arg, 0);
+        if (n >= 0) fds[n].cloexec = 1;
+        return n;
+    }
+    default: return -EINVAL;
+    }
+}
+
+/* exact < 0: dup to the lowest free >= min_fd; else dup2 onto min_fd. */
+long kumo_dup(int fd, int min_fd, int exact)
+{
+    struct open_file *f = lookup(fd);
+    if (!f) return -EBADF;
+    int target;
+    if (exact) {
+        if (min_fd < 0 || min_fd >= MAX_FDS) return -EBADF;
+        target = min_fd;
+        if (target == fd) return target;
+    } else {
+        if (min_fd < 0 || min_fd >= MAX_FDS) return -EINVAL;
+        target = free_slot(min_fd);
+        if (target < 0) return target;
+    }
+    fds[target] = *f;
+    fds[target].cloexec = 0;
+    return target;
+}
+
+/* Lists the immediate children of an open directory, one call's worth at a time. */
+long kumo_getdents64(int fd, void *buf, size_t len)
+{
+    struct open_file *f = lookup(fd);
+    if (!f) return -EBADF;
+    if (f->kind != FD_DIR) return -ENOTDIR;
+    size_t dl = strlen(f->dir), used = 0;
+    if (dl == 1) dl = 0; /* root: children start right after "/" */
+    /* The offset counts entries (with duplicates of one child collapsed) seen so far. */
+    uint64_t index = 0;
+    for (uint32_t i = 0; i < entry_count; i++) {
+        const char *p = pack + entries[i].path_offset;
+        size_t pl = entries[i].path_length;
+        if (pl <= dl + 1 || memcmp(p, f->dir, dl) != 0 || p[dl] != '/') continue;
+        const char *name = p + dl + 1;
+        size_t nl = 0;
+        while (dl + 1 + nl < pl && name[nl] != '/') nl++;
+        int is_subdir = dl + 1 + nl < pl;
+        int seen = 0; /* was this child already listed by an earlier entry? */
+        for (uint32_t j = 0; j < i && !seen; j++) {
+            const char *q = pack + entries[j].path_offset;
+            size_t ql = entries[j].path_length;
+            seen = ql > dl + 1 + nl && memcmp(q, p, dl + 1 + nl) == 0 &&
+                   (ql == dl + 1 + nl || q[dl + 1 + nl] == '/');
+        }
+        if (seen) continue;
+        if (index++ < f->offset) continue;
+        size_t reclen = (offsetof(struct dirent, d_name) + nl + 1 + 7) & ~(size_t)7;
+        if (used + reclen > len) {
+            if (used == 0) return -EINVAL;
+            break;
+        }
+        struct dirent *d = (struct dirent *)((char *)buf + used);
+        d->d_ino = i + 2;
+        d->d_off = (off_t)index;
+        d->d_reclen = (unsigned short)reclen;
+        d->d_type = is_subdir ? DT_DIR : DT_REG;
+        memcpy(d->d_name, name, nl);
+        d->d_name[nl] = 0;
+        used += reclen;
+        f->offset = index;
+    }
+    return (long)used;
+}

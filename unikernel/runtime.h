@@ -1,0 +1,52 @@
+/* Internal interfaces of the Kumo guest runtime. */
+#ifndef KUMO_RUNTIME_H
+#define KUMO_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "kumo_abi.h"
+
+/* hypercall.c */
+void kumo_hypercall(enum kumo_hypercall nr, void *arg);
+_Noreturn void kumo_exit(int status, int signal);
+extern uint64_t kumo_tsc_entry;
+
+/* console.c: stdin, stdout, stderr */
+long kumo_console_write(int fd, const void *buf, size_t len);
+long kumo_console_read(void *buf, size_t len);
+void kumo_console_flush(void);
+
+/* memory.c: brk and anonymous mmap over the guest's free pages */
+void kumo_memory_init(uintptr_t heap_start, uintptr_t heap_end);
+long kumo_brk(uintptr_t addr);
+long kumo_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, off_t off);
+long kumo_munmap(uintptr_t addr, size_t len);
+long kumo_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags, uintptr_t new_addr);
+void *kumo_early_alloc(size_t len);
+
+/* files.c: the read-only file tree and the descriptor table */
+void kumo_files_init(void);
+long kumo_openat(int dirfd, const char *path, int flags);
+long kumo_close(int fd);
+long kumo_read(int fd, void *buf, size_t len);
+long kumo_pread(int fd, void *buf, size_t len, off_t off);
+long kumo_write(int fd, const void *buf, size_t len);
+long kumo_lseek(int fd, off_t off, int whence);
+long kumo_fstat(int fd, void *st);
+long kumo_fstatat(int dirfd, const char *path, void *st, int flags);
+long kumo_faccessat(int dirfd, const char *path, int mode);
+long kumo_fcntl(int fd, int cmd, long arg);
+long kumo_dup(int fd, int min_fd, int exact);
+long kumo_getdents64(int fd, void *buf, size_t len);
+
+/* clock.c: time from the TSC, no exits */
+void kumo_clock_init(uint64_t tsc_khz, uint64_t epoch_ns, uint64_t monotonic_ns);
+long kumo_clock_gettime(int clock, void *ts);
+long kumo_nanosleep(const void *req, void *rem);
+
+/* syscall.c */
+long __kumo_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6);
+void kumo_warn(const char *msg);
+
+#endif
