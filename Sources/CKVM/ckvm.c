@@ -68,17 +68,25 @@ void ckvm_run_set_immediate_exit(struct kvm_run *run, uint8_t value)
     __atomic_store_n(&run->immediate_exit, value, __ATOMIC_SEQ_CST);
 }
 
-int ckvm_copy_supported_cpuid(int kvm_fd, int vcpu_fd)
+struct ckvm_cpuid *ckvm_supported_cpuid(int kvm_fd, int *err)
 {
     enum { MAX_ENTRIES = 256 };
     struct kvm_cpuid2 *cpuid = calloc(1, sizeof *cpuid + MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2));
-    if (!cpuid) return -ENOMEM;
+    if (!cpuid) { *err = -ENOMEM; return NULL; }
     cpuid->nent = MAX_ENTRIES;
-    int r = ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid);
-    if (r == 0) r = ioctl(vcpu_fd, KVM_SET_CPUID2, cpuid);
-    int err = r < 0 ? -errno : 0;
-    free(cpuid);
-    return err;
+    if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0) {
+        *err = -errno;
+        free(cpuid);
+        return NULL;
+    }
+    return (struct ckvm_cpuid *)cpuid;
+}
+
+void ckvm_free_cpuid(struct ckvm_cpuid *table) { free(table); }
+
+int ckvm_set_cpuid(int vcpu_fd, struct ckvm_cpuid *table)
+{
+    return ioctl(vcpu_fd, KVM_SET_CPUID2, (struct kvm_cpuid2 *)table) < 0 ? -errno : 0;
 }
 
 static void kick_handler(int signal_number) { (void)signal_number; }

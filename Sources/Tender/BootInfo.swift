@@ -17,11 +17,25 @@ struct BootInfo {
     var devices: [ManifestDevice]
 
     /// Writes the tree at KUMO_BOOTINFO_BASE in guest memory; returns its address.
+    /// It is built in a host buffer sized to fit (fdt_create clears the whole
+    /// buffer, and every guest page touched costs a fault), then copied.
     func write(into memory: GuestMemory) throws(TenderError) -> UInt64 {
-        let area: UnsafeMutableRawBufferPointer
-        do { area = try memory.bytes(at: KUMO_BOOTINFO_BASE, length: KUMO_BOOTINFO_MAX) }
+        let payload = arguments.reduce(0) { $0 + $1.utf8.count + 1 } + environment.reduce(0) { $0 + $1.utf8.count + 1 }
+        let size = min(Int(KUMO_BOOTINFO_MAX), (payload + programHeaders.count + 4096 + 4095) & ~4095)
+        let area = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
+        defer { area.deallocate() }
+        // Allocated just above with `size` bytes.
+        let fdt = area.baseAddress!
+        try build(fdt, size: Int32(size), payload: payload)
+        let total = Int(min(cfdt_totalsize(fdt), UInt32(size)))
+        let target: UnsafeMutableRawBufferPointer
+        do { target = try memory.bytes(at: KUMO_BOOTINFO_BASE, length: UInt64(total)) }
         catch { throw .guestMemory(error) }
-        guard let fdt = area.baseAddress else { throw .bootInfoTooLarge(bytes: 0) }
+        target.copyMemory(from: UnsafeRawBufferPointer(rebasing: area[0..<total]))
+        return KUMO_BOOTINFO_BASE
+    }
+
+    private func build(_ fdt: UnsafeMutableRawPointer, size: Int32, payload: Int) throws(TenderError) {
         var failed: Int32 = 0
         func check(_ r: Int32) { if r < 0 && failed == 0 { failed = r } }
         func u64(_ name: String, _ value: UInt64) { check(fdt_property_u64(fdt, name, value)) }
@@ -34,7 +48,7 @@ struct BootInfo {
             for s in list { packed += Array(s.utf8) + [0] }
             bytes(name, packed)
         }
-        check(fdt_create(fdt, Int32(area.count)))
+        check(fdt_create(fdt, size))
         check(fdt_finish_reservemap(fdt))
         check(fdt_begin_node(fdt, ""))
         check(fdt_property_u32(fdt, "#address-cells", 2))
@@ -66,12 +80,8 @@ struct BootInfo {
         check(fdt_end_node(fdt))
         check(fdt_end_node(fdt))
         check(fdt_finish(fdt))
-        if failed == -FDT_ERR_NOSPACE {
-            let need = arguments.reduce(0) { $0 + $1.utf8.count + 1 } + environment.reduce(0) { $0 + $1.utf8.count + 1 }
-            throw .bootInfoTooLarge(bytes: need)
-        }
+        if failed == -FDT_ERR_NOSPACE { throw .bootInfoTooLarge(bytes: payload) }
         guard failed == 0 else { throw .invalidLimits("device tree: \(String(cString: fdt_strerror(failed)))") }
-        return KUMO_BOOTINFO_BASE
     }
 
     private func bigEndian(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * $0)) } }

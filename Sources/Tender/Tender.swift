@@ -150,31 +150,49 @@ public struct Tender: Sendable {
 }
 
 /// Kills a guest that runs past its deadline: sets immediate_exit and kicks the
-/// vCPU thread out of KVM_RUN with a signal.
+/// vCPU thread out of KVM_RUN with a signal. Holds the vCPU only until cancelled,
+/// so a finished run frees its memory at once.
 final class Watchdog {
+    private let target: WatchdogTarget
     private let work: DispatchWorkItem
 
     init(vcpu: VCPU, deadline: ContinuousClock.Instant) {
         VCPUKick.installHandler()
-        let thread = VCPUKick.currentThread()
-        let box = WatchdogFlag()
-        self.flag = box
-        work = DispatchWorkItem {
-            box.set()
+        let target = WatchdogTarget(vcpu: vcpu, thread: VCPUKick.currentThread())
+        self.target = target
+        work = DispatchWorkItem { target.fire() }
+        let delay = max(deadline - ContinuousClock.now, .zero)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(Tender.nanoseconds(delay))), execute: work)
+    }
+
+    var fired: Bool { target.fired }
+
+    func cancel() {
+        work.cancel()
+        target.release()
+    }
+}
+
+final class WatchdogTarget: Sendable {
+    private let state: Mutex<(vcpu: VCPU?, fired: Bool)>
+    private let thread: pthread_t
+
+    init(vcpu: VCPU, thread: pthread_t) {
+        state = Mutex((vcpu, false))
+        self.thread = thread
+    }
+
+    /// Under the lock, so the vCPU cannot be released (and its thread move on) mid-kick.
+    func fire() {
+        state.withLock { s in
+            guard let vcpu = s.vcpu else { return }
+            s.fired = true
             vcpu.requestImmediateExit(true)
             VCPUKick.kick(thread)
         }
-        let delay = deadline - ContinuousClock.now
-        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(Tender.nanoseconds(max(delay, .zero)))), execute: work)
     }
 
-    private let flag: WatchdogFlag
-    var fired: Bool { flag.value }
-    func cancel() { work.cancel() }
-}
+    func release() { state.withLock { $0.vcpu = nil } }
 
-final class WatchdogFlag: Sendable {
-    private let state = Atomic<Bool>(false)
-    func set() { state.store(true, ordering: .sequentiallyConsistent) }
-    var value: Bool { state.load(ordering: .sequentiallyConsistent) }
+    var fired: Bool { state.withLock { $0.fired } }
 }

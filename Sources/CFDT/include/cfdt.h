@@ -3,4 +3,7 @@
 #ifndef CFDT_H
 #define CFDT_H
 #include <libfdt.h>
+
+/* fdt_totalsize is a macro. */
+static inline uint32_t cfdt_totalsize(const void *fdt) { return fdt_totalsize(fdt); }
 #endif

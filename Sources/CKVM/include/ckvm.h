@@ -56,8 +56,13 @@ uint32_t ckvm_run_internal_suberror(const struct kvm_run *run);
 uint64_t ckvm_run_fail_entry_reason(const struct kvm_run *run);
 void ckvm_run_set_immediate_exit(struct kvm_run *run, uint8_t value);
 
-/* KVM_GET_SUPPORTED_CPUID then KVM_SET_CPUID2 on the vCPU: 0 or -errno. */
-int ckvm_copy_supported_cpuid(int kvm_fd, int vcpu_fd);
+/* The host's supported CPUID table (malloc'd; free with ckvm_free_cpuid), or
+ * NULL with *err = -errno. Opaque to Swift: only handed back to ckvm_set_cpuid. */
+struct ckvm_cpuid;
+struct ckvm_cpuid *ckvm_supported_cpuid(int kvm_fd, int *err);
+void ckvm_free_cpuid(struct ckvm_cpuid *table);
+/* KVM_SET_CPUID2 on the vCPU: 0 or -errno. */
+int ckvm_set_cpuid(int vcpu_fd, struct ckvm_cpuid *table);
 
 /* Kicking a vCPU thread out of KVM_RUN: a no-op handler installed without
  * SA_RESTART makes the ioctl return -EINTR. */
