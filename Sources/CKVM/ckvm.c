@@ -107,4 +107,13 @@ int ckvm_kick_thread(pthread_t thread, int signal_number)
     return r ? -r : 0;
 }
 
+int ckvm_unblock_kick(int signal_number)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signal_number);
+    int r = pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    return r ? -r : 0;
+}
+
 pthread_t ckvm_current_thread(void) { return pthread_self(); }

@@ -142,7 +142,11 @@ public enum VCPUKick {
         }
     }
 
-    public static func currentThread() -> pthread_t { ckvm_current_thread() }
+    /// The calling thread, made ready to be kicked (the kick signal unblocked).
+    public static func currentThread() -> pthread_t {
+        _ = ckvm_unblock_kick(signalNumber)
+        return ckvm_current_thread()
+    }
 
     public static func kick(_ thread: pthread_t) { _ = ckvm_kick_thread(thread, signalNumber) }
 }

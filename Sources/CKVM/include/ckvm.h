@@ -68,6 +68,9 @@ int ckvm_set_cpuid(int vcpu_fd, struct ckvm_cpuid *table);
  * SA_RESTART makes the ioctl return -EINTR. */
 int ckvm_install_kick_handler(int signal_number);
 int ckvm_kick_thread(pthread_t thread, int signal_number);
+/* Unblocks the kick signal in the calling thread (dispatch workers block all
+ * signals, and a blocked kick would never interrupt KVM_RUN). */
+int ckvm_unblock_kick(int signal_number);
 pthread_t ckvm_current_thread(void);
 
 /* The host TSC (rdtsc). */

@@ -1,0 +1,149 @@
+import Foundation
+import Logging
+import Testing
+@testable import KumoCommands
+@testable import Tender
+
+/// Builds the examples and fixtures with the real toolchain and boots them on
+/// KVM. Serialized: one tender process, run after run, as the issue asks.
+@Suite("Booting real unikernels", .serialized)
+struct BootTests {
+    static let root = Toolchain.locateRoot() ?? FileManager.default.currentDirectoryPath
+    let builder: ImageBuilder
+    let tender = Tender(logger: Logger(label: "test"))
+
+    init() throws {
+        builder = ImageBuilder(toolchain: try Toolchain.prepare(root: Self.root), logger: Logger(label: "test"))
+    }
+
+    func path(_ relative: String) -> String { Self.root + "/" + relative }
+
+    /// Builds (if stale) and boots a function directory with its own config.
+    func boot(_ relative: String, stdin: String = "", arguments: [String]? = nil,
+              adjust: (inout RunOptions) -> Void = { _ in }) throws -> (RunReport, CapturedOutput) {
+        let image = try Tender.loadImage(path: try builder.buildIfStale(directory: path(relative)))
+        var options = try #require(ImageConfig.read(from: image)).runOptions(arguments: arguments)
+        adjust(&options)
+        let output = CapturedOutput()
+        let report = try tender.run(image: image, options: options, input: BytesInput(stdin), output: output)
+        return (report, output)
+    }
+
+    @Test func helloPrintsArgvEnvAndACarriedFile() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, out) = try boot("examples/hello", arguments: ["a", "b c"])
+        #expect(report.outcome == .exited(status: 0))
+        #expect(out.stdoutText.contains("argv[0] = hello\nargv[1] = a\nargv[2] = b c\n"))
+        #expect(out.stdoutText.contains("env: GREETING=hi"))
+        #expect(out.stdoutText.contains("greeting: Greetings from the file tree carried in the image."))
+        #expect(report.vmExits <= 3)
+    }
+
+    @Test func catCopiesStdinToStdout() throws {
+        guard KVMRequirement.check() else { return }
+        let input = (0..<5000).map { "line \($0)\n" }.joined()  // larger than every buffer on the way
+        let (report, out) = try boot("examples/cat", stdin: input)
+        #expect(report.outcome == .exited(status: 0))
+        #expect(out.stdoutText == input)
+    }
+
+    @Test func anOrdinaryLinuxProgramRunsUnchanged() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, out) = try boot("examples/linux-program")
+        #expect(report.outcome == .exited(status: 0))
+        for line in ["sorted 1048576 doubles: yes", "sqrt(2) = 1.414214, exp(1) = 2.718282",
+                     "fopen failed as expected: No such file or directory (errno 2)",
+                     "year is after 2000: yes", "elapsed is positive: yes"] {
+            #expect(out.stdoutText.contains(line), "missing: \(line)")
+        }
+    }
+
+    @Test func unsupportedSystemCallsAreENOSYSAndReportedOnce() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, out) = try boot("Tests/Fixtures/guests/unsupported-syscall")
+        #expect(report.outcome == .exited(status: 0))
+        #expect(out.stdoutText == "socket: -1 -1, errno ENOSYS\n")
+        #expect(out.stderrText == "kumo: unsupported system call 41, returning ENOSYS\n")
+    }
+
+    @Test(arguments: [("crash-null", "main"), ("crash-ud2", "main"), ("crash-divide", "divide")])
+    func crashesAreReportedWithRipAndFunction(fixture: String, function: String) throws {
+        guard KVMRequirement.check() else { return }
+        let (report, _) = try boot("Tests/Fixtures/guests/\(fixture)")
+        guard case .crashed(let crash) = report.outcome else {
+            Issue.record("\(fixture) should crash, got \(report.outcome)")
+            return
+        }
+        #expect(crash.symbol?.hasPrefix(function) == true)
+        #expect(crash.rip >= 0x100000)
+        #expect(report.outcome.exitCode == 139)
+        try expectHealthyAfterwards()
+    }
+
+    @Test func aGuestThatLoopsForeverIsKilledAtItsTimeout() throws {
+        guard KVMRequirement.check() else { return }
+        let started = ContinuousClock.now
+        let (report, _) = try boot("Tests/Fixtures/guests/loop-forever") { $0.timeoutSeconds = 0.5 }
+        #expect(report.outcome == .timedOut(seconds: 0.5))
+        #expect(ContinuousClock.now - started < .seconds(10))
+        try expectHealthyAfterwards()
+    }
+
+    @Test func floodingStdoutIsCapped() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, out) = try boot("Tests/Fixtures/guests/flood")
+        #expect(report.outcome == .outputLimitExceeded(bytes: 1 << 20))
+        #expect(out.stdout.count == 1 << 20)
+        try expectHealthyAfterwards()
+    }
+
+    @Test(arguments: ["bad-hypercall-pointer", "bad-hypercall-length"])
+    func badHypercallsKillOnlyTheGuest(fixture: String) throws {
+        guard KVMRequirement.check() else { return }
+        let (report, out) = try boot("Tests/Fixtures/guests/\(fixture)")
+        guard case .badHypercall(let why) = report.outcome else {
+            Issue.record("\(fixture) should be killed, got \(report.outcome)")
+            return
+        }
+        #expect(why.contains("outside guest memory"))
+        #expect(out.stdout.isEmpty)
+        try expectHealthyAfterwards()
+    }
+
+    @Test func abortEndsWithSignal6() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, out) = try boot("Tests/Fixtures/guests/abort")
+        #expect(report.outcome == .signaled(6))
+        #expect(out.stderrText == "about to abort\n")
+    }
+
+    @Test func tooLittleMemoryForTheImageIsRefusedBeforeBooting() throws {
+        guard KVMRequirement.check() else { return }
+        #expect(throws: TenderError.self) {
+            _ = try boot("examples/linux-program") { $0.memorySize = 6 << 20 }
+        }
+        try expectHealthyAfterwards()
+    }
+
+    @Test func theBuildRefusesASyscallInstruction() throws {
+        let error = #expect(throws: BuildError.self) { try builder.build(directory: path("Tests/Fixtures/guests/inline-syscall")) }
+        #expect(error?.description.contains("syscall instruction") == true)
+    }
+
+    @Test func compileErrorsFailTheBuild() throws {
+        let error = #expect(throws: BuildError.self) { try builder.build(directory: path("Tests/Fixtures/guests/compile-error")) }
+        #expect(error == .compileFailed(source: "main.c"))
+    }
+
+    @Test func aMissingImageIsAClearError() throws {
+        let error = #expect(throws: TenderError.self) { try Tender.loadImage(path: "/nonexistent/x.kumo") }
+        #expect(error?.description.contains("no such file") == true)
+    }
+
+    /// The host process is unharmed: the next run in the same process works.
+    func expectHealthyAfterwards() throws {
+        let (report, out) = try boot("examples/hello")
+        #expect(report.outcome == .exited(status: 0))
+        #expect(out.stdoutText.hasPrefix("hello from a Kumo unikernel\n"))
+    }
+}

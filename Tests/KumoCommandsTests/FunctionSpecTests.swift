@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@testable import KumoCommands
+
+@Suite("function.yaml")
+struct FunctionSpecTests {
+    let directory: String
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "kumo-spec-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: directory + "/main.c", contents: Data("int main(void){return 0;}".utf8))
+        FileManager.default.createFile(atPath: directory + "/data/a.txt", contents: Data("a".utf8))
+        FileManager.default.createFile(atPath: directory + "/k.xclbin", contents: Data("x".utf8))
+    }
+
+    func parse(_ yaml: String) throws(SpecError) -> FunctionSpec {
+        try FunctionSpec.parse(yaml, file: "function.yaml", directory: directory)
+    }
+
+    func error(_ yaml: String) -> SpecError? {
+        #expect(throws: SpecError.self) { try parse(yaml) }
+    }
+
+    @Test func readsEveryKey() throws {
+        let spec = try parse("""
+            name: vadd
+            sources: [main.c]
+            cflags: [-DN=4]
+            files:
+              - data/a.txt
+              - {src: data, dest: /inputs}
+            memory: 128M
+            timeout: 1500ms
+            output_limit: 2M
+            args: [one, "two words"]
+            env: {A: "1", B: text}
+            accelerator: fpga
+            bitstream: k.xclbin
+            mode: run
+            """)
+        #expect(spec.name == "vadd")
+        #expect(spec.cflags == ["-DN=4"])
+        #expect(spec.files == [CarriedFile(source: "data/a.txt", destination: "/data/a.txt"),
+                               CarriedFile(source: "data", destination: "/inputs")])
+        #expect(spec.memory == 128 << 20)
+        #expect(spec.timeoutSeconds == 1.5)
+        #expect(spec.outputLimit == 2 << 20)
+        #expect(spec.args == ["one", "two words"])
+        #expect(spec.env == ["A": "1", "B": "text"])
+        #expect(spec.accelerator == .fpga)
+        #expect(spec.bitstream == "k.xclbin")
+    }
+
+    @Test func defaultsAreSane() throws {
+        let spec = try parse("name: f\nsources: [main.c]\n")
+        #expect(spec.memory == 64 << 20 && spec.timeoutSeconds == 30 && spec.accelerator == .none && spec.mode == .run)
+    }
+
+    @Test func unknownKeysAreNamed() {
+        let e = error("name: f\nsources: [main.c]\nmemroy: 64M\n")
+        #expect(e?.key == "memroy")
+        #expect(e?.description.contains("unknown key") == true)
+    }
+
+    @Test func badValuesNameTheirKey() {
+        #expect(error("sources: [main.c]\n")?.key == "name")
+        #expect(error("name: Bad_Name\nsources: [main.c]\n")?.key == "name")
+        #expect(error("name: f\n")?.key == "sources")
+        #expect(error("name: f\nsources: [missing.c]\n")?.key == "sources")
+        #expect(error("name: f\nsources: [data/a.txt]\n")?.key == "sources")
+        #expect(error("name: f\nsources: [main.c]\nmemory: 3M\n")?.key == "memory")
+        #expect(error("name: f\nsources: [main.c]\nmemory: 65M\n")?.key == "memory")
+        #expect(error("name: f\nsources: [main.c]\nmemory: lots\n")?.key == "memory")
+        #expect(error("name: f\nsources: [main.c]\ntimeout: -1s\n")?.key == "timeout")
+        #expect(error("name: f\nsources: [main.c]\ntimeout: soon\n")?.key == "timeout")
+        #expect(error("name: f\nsources: [main.c]\nenv: [A]\n")?.key == "env")
+        #expect(error("name: f\nsources: [main.c]\nargs: {a: b}\n")?.key == "args")
+        #expect(error("name: f\nsources: [main.c]\naccelerator: gpu\n")?.key == "accelerator")
+        #expect(error("name: f\nsources: [main.c]\naccelerator: fpga\n")?.key == "bitstream")
+        #expect(error("name: f\nsources: [main.c]\nbitstream: k.xclbin\n")?.key == "bitstream")
+        #expect(error("name: f\nsources: [main.c]\nfiles: [../etc/passwd]\n")?.key == "files")
+        #expect(error("name: f\nsources: [main.c]\nfiles: [{src: data, dest: relative}]\n")?.key == "files")
+        #expect(error("name: f\nsources: [main.c]\nmode: batch\n")?.key == "mode")
+    }
+
+    @Test func malformedYAMLIsReported() {
+        #expect(error("name: [unclosed\n")?.description.contains("not valid YAML") == true)
+        #expect(error("- just\n- a list\n")?.description.contains("mapping") == true)
+    }
+
+    @Test func sizesAndDurationsParse() {
+        #expect(Sizes.parse("64M") == 64 << 20)
+        #expect(Sizes.parse("1GiB") == 1 << 30)
+        #expect(Sizes.parse("512k") == 512 << 10)
+        #expect(Sizes.parse("99999999999999999999G") == nil)
+        #expect(Durations.parse("250ms") == 0.25)
+        #expect(Durations.parse("2m") == 120)
+        #expect(Durations.parse("x") == nil)
+    }
+}
