@@ -65,7 +65,11 @@ _Noreturn void kumo_start(void *fdt)
     static const char *fallback_name = "function";
     size_t auxn = 14;
     size_t words = 1 + (argc ? argc : 1) + 1 + envc + 1 + auxn * 2;
-    char **vec = kumo_early_alloc(words * sizeof(char *));
+    /* The vector lives on the stack, like Linux's, unless it is large: every
+     * extra page touched at boot costs a fault. */
+    enum { ON_STACK = 256 };
+    char *stack_vector[ON_STACK];
+    char **vec = words <= ON_STACK ? stack_vector : kumo_early_alloc(words * sizeof(char *));
     if (!vec) boot_failure("kumo: out of memory before main\n");
     char **argv = vec;
     if (argc) string_list(fdt, chosen, "kumo,argv", argv);

@@ -9,9 +9,9 @@
 #define OUT_BUFFER (64 * 1024)
 #define IN_BUFFER (64 * 1024)
 
-static char out_buffer[OUT_BUFFER];
+KUMO_LARGE static char out_buffer[OUT_BUFFER];
 static size_t out_used;
-static char in_buffer[IN_BUFFER];
+KUMO_LARGE static char in_buffer[IN_BUFFER];
 static size_t in_start, in_end;
 static int in_eof;
 

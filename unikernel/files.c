@@ -25,7 +25,7 @@ struct open_file {
     uint64_t offset;
 };
 
-static struct open_file fds[MAX_FDS];
+KUMO_LARGE static struct open_file fds[MAX_FDS];
 static const struct kumo_files_entry *entries;
 static uint32_t entry_count;
 static const char *pack;

@@ -12,7 +12,7 @@
 #define PAGE KUMO_PAGE_SIZE
 #define MAX_PAGES (KUMO_MEMORY_MAX / PAGE)
 
-static uint64_t used[MAX_PAGES / 64];
+KUMO_LARGE static uint64_t used[MAX_PAGES / 64];
 static uintptr_t heap_lo, heap_hi, brk_cur;
 static size_t page_count;
 

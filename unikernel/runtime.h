@@ -7,6 +7,9 @@
 #include <sys/types.h>
 #include "kumo_abi.h"
 
+/* Large zeroed buffers go after all other data (see kumo.ld). */
+#define KUMO_LARGE __attribute__((section(".bss.kumo_large")))
+
 /* hypercall.c */
 void kumo_hypercall(enum kumo_hypercall nr, void *arg);
 _Noreturn void kumo_exit(int status, int signal);

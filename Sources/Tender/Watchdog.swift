@@ -1,0 +1,94 @@
+import Foundation
+import KVM
+import Synchronization
+
+/// Kills a guest that runs past its deadline: sets immediate_exit and kicks the
+/// vCPU thread out of KVM_RUN with a signal. Holds the vCPU only until
+/// cancelled, so a finished run frees its memory at once.
+final class Watchdog {
+    private let target: WatchdogTarget
+
+    init(vcpu: VCPU, deadline: ContinuousClock.Instant) {
+        target = WatchdogTarget(vcpu: vcpu, thread: VCPUKick.currentThread(), deadline: deadline)
+        DeadlineThread.shared.add(target)
+    }
+
+    var fired: Bool { target.fired }
+
+    func cancel() {
+        target.release()
+        DeadlineThread.shared.remove(target)
+    }
+}
+
+final class WatchdogTarget: Sendable {
+    private let state: Mutex<(vcpu: VCPU?, fired: Bool)>
+    private let thread: pthread_t
+    let deadline: ContinuousClock.Instant
+
+    init(vcpu: VCPU, thread: pthread_t, deadline: ContinuousClock.Instant) {
+        state = Mutex((vcpu, false))
+        self.thread = thread
+        self.deadline = deadline
+    }
+
+    /// Under the lock, so the vCPU cannot be released (and its thread move on) mid-kick.
+    func fire() {
+        state.withLock { s in
+            guard let vcpu = s.vcpu else { return }
+            s.fired = true
+            vcpu.requestImmediateExit(true)
+            VCPUKick.kick(thread)
+        }
+    }
+
+    func release() { state.withLock { $0.vcpu = nil } }
+
+    var fired: Bool { state.withLock { $0.fired } }
+}
+
+/// One thread per process that sleeps until the earliest deadline. Arming a
+/// deadline is a lock and a signal (a timer per run cost ~0.2 ms).
+final class DeadlineThread: @unchecked Sendable {
+    static let shared = DeadlineThread()
+
+    private let condition = NSCondition()
+    private var targets: [ObjectIdentifier: WatchdogTarget] = [:]  // guarded by condition
+
+    private init() {
+        VCPUKick.installHandler()
+        let thread = Thread { [unowned self] in self.loop() }
+        thread.name = "kumo-watchdog"
+        thread.start()
+    }
+
+    func add(_ target: WatchdogTarget) {
+        condition.lock()
+        targets[ObjectIdentifier(target)] = target
+        condition.signal()
+        condition.unlock()
+    }
+
+    func remove(_ target: WatchdogTarget) {
+        condition.lock()
+        targets[ObjectIdentifier(target)] = nil
+        condition.unlock()
+    }
+
+    private func loop() {
+        condition.lock()
+        while true {
+            let now = ContinuousClock.now
+            for (key, target) in targets where target.deadline <= now {
+                target.fire()
+                targets[key] = nil
+            }
+            guard let next = targets.values.map(\.deadline).min() else {
+                condition.wait()
+                continue
+            }
+            let wait = Double(Tender.nanoseconds(max(next - now, .zero))) / 1e9
+            _ = condition.wait(until: Date(timeIntervalSinceNow: wait))
+        }
+    }
+}
