@@ -71,3 +71,37 @@ public final class GuestMemory: @unchecked Sendable {
     /// Host address of guest physical 0, for KVM_SET_USER_MEMORY_REGION only.
     var hostAddress: UInt64 { UInt64(UInt(bitPattern: base)) }
 }
+
+extension GuestMemory {
+    /// Zeroes every page a guest may have written, so the region can serve
+    /// another guest: resident pages are cleared in place (staying resident,
+    /// which spares the next guest the costly first-touch fault), the rest is
+    /// dropped with MADV_DONTNEED (this also discards any swapped-out page).
+    /// Returns false, leaving the region dropped, when more than `maxResident`
+    /// bytes are resident: then a fresh mapping is cheaper than clearing.
+    public func scrub(maxResident: UInt64) -> Bool {
+        let pageSize = 4096
+        let pages = Int(size) / pageSize
+        var residency = [UInt8](repeating: 0, count: pages)
+        guard mincore(base, Int(size), &residency) == 0 else {
+            madvise(base, Int(size), MADV_DONTNEED)
+            return false
+        }
+        let resident = residency.reduce(0) { $0 + Int($1 & 1) }
+        guard UInt64(resident * pageSize) <= maxResident else {
+            madvise(base, Int(size), MADV_DONTNEED)
+            return false
+        }
+        var page = 0
+        while page < pages {
+            let start = page
+            let isResident = residency[page] & 1 != 0
+            while page < pages && (residency[page] & 1 != 0) == isResident { page += 1 }
+            // In bounds: [start, page) lies within the mapping of `pages` pages.
+            let region = base + start * pageSize
+            let length = (page - start) * pageSize
+            if isResident { memset(region, 0, length) } else { madvise(region, length, MADV_DONTNEED) }
+        }
+        return true
+    }
+}

@@ -52,6 +52,25 @@ public final class KVMDevice: @unchecked Sendable {
         return try result.get()
     }
 
+    /// One open /dev/kvm per process, opened on first use.
+    public static func shared() throws(KVMError) -> KVMDevice {
+        let result: Result<KVMDevice, KVMError> = sharedDevice.withLock { device in
+            if let device { return .success(device) }
+            do {
+                let opened = try KVMDevice()
+                device = opened
+                return .success(opened)
+            } catch let error as KVMError {
+                return .failure(error)
+            } catch {
+                return .failure(.missingCapability("unknown"))
+            }
+        }
+        return try result.get()
+    }
+
+    private static let sharedDevice = Mutex<KVMDevice?>(nil)
+
     deinit {
         cpuidCache.withLock { if let table = $0 { ckvm_free_cpuid(table) } }
         _ = ckvm_close(fd)

@@ -18,13 +18,16 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "How many boots.")
     var runs = 200
 
+    @Flag(help: "No pools: every boot creates its VM and maps fresh memory while the clock runs.")
+    var cold = false
+
     @OptionGroup var common: CommonOptions
 
     func run() throws {
         guard runs > 0, runs <= 100_000 else { throw fail(BuildError.unsupported("--runs must be between 1 and 100000")) }
         do {
             let (image, config) = try loadTarget(target, logger: common.logger())
-            let tender = Tender(logger: common.logger())
+            let tender = Tender(logger: common.logger(), pooling: !cold)
             var totals: [Double] = [], guests: [Double] = [], exits: [Int] = []
             for _ in 0..<runs {
                 let report = try tender.run(image: image, options: config.runOptions(arguments: nil),
@@ -36,7 +39,7 @@ struct BenchCommand: ParsableCommand {
                 if let g = report.guestNanoseconds { guests.append(Double(g) / 1000) }
                 exits.append(report.vmExits)
             }
-            print(BenchStatistics.summary(name: config.name, runs: runs, totals: totals, guests: guests, exits: exits))
+            print(BenchStatistics.summary(name: config.name, runs: runs, pooled: !cold, totals: totals, guests: guests, exits: exits))
         } catch {
             throw fail(error)
         }
@@ -65,10 +68,11 @@ enum BenchStatistics {
             .joined(separator: ", ")
     }
 
-    static func summary(name: String, runs: Int, totals: [Double], guests: [Double], exits: [Int]) -> String {
+    static func summary(name: String, runs: Int, pooled: Bool, totals: [Double], guests: [Double], exits: [Int]) -> String {
         let exitText = Set(exits).count == 1 ? "\(exits[0])" : "min \(exits.min()!) max \(exits.max()!)"
         return """
-            kumo bench: \(name), \(runs) cold boots, one after another, in one tender process
+            kumo bench: \(name), \(runs) boots of a fresh guest, one after another, in one tender process
+            mode: \(pooled ? "pooled (VM made ahead, scrubbed memory reused)" : "cold (VM created, fresh memory mapped, per boot)")
             \(row("whole run (tender → exit)", totals))
             \(row("guest (entry → exit)", guests))
             VM exits per run:            \(exitText)

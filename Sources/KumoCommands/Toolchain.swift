@@ -54,7 +54,7 @@ public struct Toolchain: Sendable {
     }
 
     func linkArguments(objects: [String], output: String) -> [String] {
-        ["-static", "-nostdlib", "-no-pie", "-Wl,-T," + path("ldscript"), "-Wl,--build-id=none",
+        ["-static", "-nostdlib", "-no-pie", "-Wl,-T," + path("ldscript"), "-Wl,--build-id=none", "-Wl,--no-warn-rwx-segments",
          "-o", output, path("start")] + objects
             + ["-Wl,--start-group", path("runtime"), path("musl") + "/lib/libc.a", path("libfdt"), path("libgcc"),
                "-Wl,--end-group"]

@@ -8,8 +8,13 @@ import Synchronization
 /// The solo5-style monitor: boots one image on KVM and runs it to the end.
 public struct Tender: Sendable {
     let logger: Logger
+    /// Take VMs made ahead of time and reuse scrubbed guest memory (see TenderPools).
+    let pooling: Bool
 
-    public init(logger: Logger) { self.logger = logger }
+    public init(logger: Logger, pooling: Bool = true) {
+        self.logger = logger
+        self.pooling = pooling
+    }
 
     /// Loads and validates an image file (ELF + manifest).
     public static func loadImage(path: String) throws(TenderError) -> ELFImage {
@@ -29,15 +34,25 @@ public struct Tender: Sendable {
         try image.validatePlacement(memorySize: options.memorySize, stackSize: stackSize)
         try checkDevices(image.manifest)
 
-        let device: KVMDevice, vm: VirtualMachine, memory: GuestMemory, vcpu: VCPU
+        let device: KVMDevice, shell: VMShell, memory: GuestMemory
         do {
-            device = try KVMDevice()
-            vm = try device.createVM()
-            memory = try GuestMemory(size: options.memorySize)
-            try vm.attach(memory: memory)
-            vcpu = try vm.createVCPU()
+            device = try KVMDevice.shared()
+            let pooled = pooling ? TenderPools.shared.takeShell() : nil
+            if let pooled {
+                shell = pooled
+            } else {
+                let vm = try device.createVM()
+                shell = VMShell(vm: vm, vcpu: try vm.createVCPU())
+            }
+            if pooling, let reused = TenderPools.shared.takeMemory(size: options.memorySize) {
+                memory = reused
+            } else {
+                memory = try GuestMemory(size: options.memorySize)
+            }
+            try shell.vm.attach(memory: memory)
         } catch { throw .kvm(error) }
-        _ = device
+        let vcpu = shell.vcpu
+        defer { TenderPools.shared.finish(run: shell, memory: memory, device: device, reuseMemory: pooling) }
 
         let bootInfoAddress: UInt64
         do {
@@ -73,11 +88,7 @@ public struct Tender: Sendable {
             output: image.manifest.has(.console) ? output : nil,
             outputLimit: options.outputLimit, deadline: deadline)
         let watchdog = Watchdog(vcpu: vcpu, deadline: deadline)
-        defer {
-            watchdog.cancel()
-            // Destroying a VM takes ~0.4 ms on kvm-pvm: off the caller's path.
-            Self.reaper.async { withExtendedLifetime(vcpu) {} }
-        }
+        defer { watchdog.cancel() }
         return try runLoop(vcpu: vcpu, image: image, context: context, watchdog: watchdog,
                            options: options, start: start, tscKHz: tscKHz)
     }
@@ -118,8 +129,6 @@ public struct Tender: Sendable {
             }
         }
     }
-
-    static let reaper = DispatchQueue(label: "kumo.tender.reaper")
 
     /// Refuses an image that needs a device this tender cannot attach.
     func checkDevices(_ manifest: Manifest) throws(TenderError) {

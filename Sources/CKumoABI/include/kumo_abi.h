@@ -13,7 +13,7 @@
 #define KUMO_PAGETABLE_BASE   0x1000ULL   /* PML4, PDPT, PDs, first PT: 0x1000..0x10000 */
 #define KUMO_BOOTINFO_BASE    0x10000ULL  /* flattened device tree */
 #define KUMO_BOOTINFO_MAX     0xF0000ULL  /* it must end below the image */
-#define KUMO_IMAGE_BASE       0x100000ULL /* lowest address an ELF segment may use */
+#define KUMO_IMAGE_BASE       0x200000ULL /* lowest address an ELF segment may use */
 #define KUMO_DOORBELL_BASE    0xC0000000ULL /* outside every memslot: stores exit as MMIO */
 #define KUMO_MEMORY_MIN       (8ULL << 20)
 #define KUMO_MEMORY_MAX       (2ULL << 30)  /* stays below the doorbell */
