@@ -31,6 +31,11 @@ final class TenderPools: Sendable {
         shells.withLock { $0.popLast() }
     }
 
+    /// Scrubbed regions of `size` bytes waiting for a run.
+    func pooledMemoryCount(size: UInt64) -> Int {
+        memory.withLock { $0[size]?.count ?? 0 }
+    }
+
     func takeMemory(size: UInt64) -> GuestMemory? {
         memory.withLock { $0[size]?.popLast() }
     }

@@ -110,6 +110,21 @@ struct BootTests {
         try expectHealthyAfterwards()
     }
 
+    @Test func reusedGuestMemoryHoldsNothingOfThePreviousGuest() throws {
+        guard KVMRequirement.check() else { return }
+        let (wrote, out) = try boot("Tests/Fixtures/guests/memory-probe", arguments: ["write"])
+        #expect(wrote.outcome == .exited(status: 0) && out.stdoutText == "wrote\n")
+        // The writer's memory is scrubbed and pooled in the background; wait for it.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while TenderPools.shared.pooledMemoryCount(size: 64 << 20) == 0 && ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        #expect(TenderPools.shared.pooledMemoryCount(size: 64 << 20) > 0, "the region should be reused")
+        let (scanned, scan) = try boot("Tests/Fixtures/guests/memory-probe", arguments: ["scan"])
+        #expect(scanned.outcome == .exited(status: 0))
+        #expect(scan.stdoutText == "found 0\n")
+    }
+
     @Test func abortEndsWithSignal6() throws {
         guard KVMRequirement.check() else { return }
         let (report, out) = try boot("Tests/Fixtures/guests/abort")

@@ -62,6 +62,20 @@ struct GuestMemoryTests {
         #expect(try memory.bytes(at: (8 << 20) - 16, length: 16).count == 16)
     }
 
+    @Test func scrubbingClearsEveryWrittenPage() throws {
+        let memory = try GuestMemory(size: 8 << 20)
+        for page in stride(from: UInt64(0), to: 8 << 20, by: 3 * 4096) { try memory.store(UInt64(0xdead_beef), at: page + 8) }
+        #expect(memory.scrub(maxResident: 8 << 20))
+        for page in stride(from: UInt64(0), to: 8 << 20, by: 4096) { #expect(try memory.load(UInt64.self, at: page + 8) == 0) }
+    }
+
+    @Test func scrubbingTooMuchDropsTheMemoryInstead() throws {
+        let memory = try GuestMemory(size: 8 << 20)
+        for page in stride(from: UInt64(0), to: 8 << 20, by: 4096) { try memory.store(UInt8(1), at: page) }
+        #expect(!memory.scrub(maxResident: 1 << 20))
+        for page in stride(from: UInt64(0), to: 8 << 20, by: 4096) { #expect(try memory.load(UInt8.self, at: page) == 0) }
+    }
+
     @Test func outcomesHaveDistinctExitCodes() {
         #expect(RunOutcome.exited(status: 3).exitCode == 3)
         #expect(RunOutcome.timedOut(seconds: 1).exitCode == 124)
