@@ -6,6 +6,7 @@
  * "scan": counts 0x5A bytes anywhere in its heap area: another guest's data
  * must never be visible to it. */
 extern char _end[];
+char *volatile kept;
 
 int main(int argc, char **argv)
 {
@@ -13,12 +14,13 @@ int main(int argc, char **argv)
         char *secret = malloc(8 << 20);
         if (!secret) return 1;
         memset(secret, 0x5A, 8 << 20);
+        kept = secret; /* escapes: the compiler must keep the memset */
         printf("wrote\n");
         return 0;
     }
-    /* 64M of memory, the top 8M stack: scan from the image's end to 48M. */
+    /* 64M of memory, the top 8M of it stack: scan from the image's end to 56M. */
     size_t found = 0;
-    for (volatile unsigned char *p = (unsigned char *)_end; p < (unsigned char *)(48UL << 20); p++)
+    for (volatile unsigned char *p = (unsigned char *)_end; p < (unsigned char *)(56UL << 20); p++)
         found += *p == 0x5A;
     printf("found %zu\n", found);
     return 0;
