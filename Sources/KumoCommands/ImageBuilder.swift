@@ -22,13 +22,28 @@ public struct ImageBuilder {
     /// Builds unless the image is newer than every input; returns the image path.
     public func buildIfStale(directory: String) throws -> String {
         let spec = try FunctionSpec.load(directory: directory)
-        let image = Self.imagePath(directory: directory, spec: spec)
-        if let built = Self.modified(image), built > newestInput(directory: directory) { return image }
-        return try build(directory: directory, spec: spec)
+        return try Self.locked(directory) {
+            let image = Self.imagePath(directory: directory, spec: spec)
+            if let built = Self.modified(image), built > newestInput(directory: directory) { return image }
+            return try build(directory: directory, spec: spec)
+        }
     }
 
     public func build(directory: String) throws -> String {
-        try build(directory: directory, spec: try FunctionSpec.load(directory: directory))
+        let spec = try FunctionSpec.load(directory: directory)
+        return try Self.locked(directory) { try build(directory: directory, spec: spec) }
+    }
+
+    /// One build of a function directory at a time, across threads and processes.
+    static func locked<T>(_ directory: String, _ body: () throws -> T) throws -> T {
+        let out = (directory as NSString).appendingPathComponent(".kumo")
+        do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
+        catch { throw BuildError.unsupported("cannot create \(out): \(error.localizedDescription)") }
+        let fd = open(out + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw BuildError.unsupported("cannot lock \(out)/.lock: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }  // closing releases the lock
+        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        return try body()
     }
 
     func build(directory: String, spec: FunctionSpec) throws -> String {

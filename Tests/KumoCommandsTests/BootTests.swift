@@ -58,6 +58,14 @@ struct BootTests {
         }
     }
 
+    @Test func theRuntimeAnswersTheSystemCallsOfOrdinaryPrograms() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, out) = try boot("Tests/Fixtures/guests/syscalls")
+        #expect(report.outcome == .exited(status: 0), "\(out.stdoutText)")
+        #expect(out.stdoutText.hasSuffix("0 failures\n"))
+        #expect(!out.stdoutText.split(separator: "\n").contains { $0.hasPrefix("FAIL ") })
+    }
+
     @Test func unsupportedSystemCallsAreENOSYSAndReportedOnce() throws {
         guard KVMRequirement.check() else { return }
         let (report, out) = try boot("Tests/Fixtures/guests/unsupported-syscall")

@@ -85,3 +85,55 @@ struct GuestMemoryTests {
         #expect(crash.description.contains("rip 0x100030 in main"))
     }
 }
+
+@Suite("Hypercall handlers")
+struct HypercallTests {
+    func context(output: GuestOutput?, limit: UInt64 = 1 << 20) throws -> HypercallContext {
+        HypercallContext(memory: try GuestMemory(size: 8 << 20), input: nil, output: output,
+                         outputLimit: limit, deadline: .now + .seconds(5))
+    }
+
+    func storeWrite(_ c: HypercallContext, fd: UInt32, data: UInt64, length: UInt64) throws -> UInt64 {
+        let call = kumo_hc_io(fd: fd, reserved: 0, data: data, len: length, ret: 0)
+        try c.memory.store(call, at: 0x3000)
+        return 0x3000
+    }
+
+    @Test func onlyTheDevicesInTheManifestAreAttached() throws {
+        let c = try context(output: nil)  // the image named no console
+        let at = try storeWrite(c, fd: 1, data: 0x4000, length: 4)
+        #expect(throws: HypercallFault.self) { try c.dispatch(number: UInt64(KUMO_HC_WRITE.rawValue), argument: at) }
+    }
+
+    @Test func writesReachTheOutputAndReturnTheirLength() throws {
+        let out = CapturedOutput()
+        let c = try context(output: out)
+        try c.memory.write(Array("hi!\n".utf8), at: 0x4000)
+        let at = try storeWrite(c, fd: 2, data: 0x4000, length: 4)
+        guard case .resume = try c.dispatch(number: UInt64(KUMO_HC_WRITE.rawValue), argument: at) else {
+            Issue.record("a good write resumes the guest")
+            return
+        }
+        #expect(out.stderrText == "hi!\n")
+        #expect(try c.memory.load(kumo_hc_io.self, at: at).ret == 4)
+    }
+
+    @Test func outputPastTheLimitIsCutAndEndsTheRun() throws {
+        let out = CapturedOutput()
+        let c = try context(output: out, limit: 10)
+        let at = try storeWrite(c, fd: 1, data: 0x4000, length: 64)
+        guard case .finish(.outputLimitExceeded(bytes: 10), _) = try c.dispatch(number: UInt64(KUMO_HC_WRITE.rawValue), argument: at) else {
+            Issue.record("output past the limit must end the run")
+            return
+        }
+        #expect(out.stdout.count == 10)
+    }
+
+    @Test func badFileDescriptorsAndUnknownNumbersAreFaults() throws {
+        let c = try context(output: CapturedOutput())
+        let at = try storeWrite(c, fd: 7, data: 0x4000, length: 4)
+        #expect(throws: HypercallFault.self) { try c.dispatch(number: UInt64(KUMO_HC_WRITE.rawValue), argument: at) }
+        #expect(throws: HypercallFault.self) { try c.dispatch(number: 999, argument: at) }
+        #expect(throws: HypercallFault.self) { try c.dispatch(number: UInt64(KUMO_HC_EXIT.rawValue), argument: UInt64.max - 4) }
+    }
+}
