@@ -6,8 +6,9 @@ import Musl
 
 /// Where a guest's stdin comes from.
 public protocol GuestInput: AnyObject {
-    /// Fills up to `buffer.count` bytes; 0 at end of input.
-    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int
+    /// Fills up to `buffer.count` bytes; 0 at end of input; nil if nothing
+    /// came before `deadline` (the guest's timeout).
+    func read(into buffer: UnsafeMutableRawBufferPointer, until deadline: ContinuousClock.Instant) -> Int?
 }
 
 /// Where a guest's stdout (fd 1) and stderr (fd 2) go.
@@ -19,11 +20,19 @@ public protocol GuestOutput: AnyObject {
 public final class FileDescriptorInput: GuestInput {
     let fd: Int32
     public init(fd: Int32) { self.fd = fd }
-    public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+    public func read(into buffer: UnsafeMutableRawBufferPointer, until deadline: ContinuousClock.Instant) -> Int? {
         while true {
+            // Wait with poll, so a guest blocked on a silent stdin still meets its timeout.
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { return nil }
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let millis = Int32(clamping: Tender.nanoseconds(left) / 1_000_000 + 1)
+            let ready = poll(&entry, 1, millis)
+            if ready < 0 && errno == EINTR { continue }
+            if ready == 0 { continue }
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if n < 0 && errno == EINTR { continue }
-            return max(n, 0)
+            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            return max(n, 0)  // an error reads as end of input
         }
     }
 }
@@ -34,7 +43,7 @@ public final class BytesInput: GuestInput {
     var position = 0
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
     public convenience init(_ text: String) { self.init(Array(text.utf8)) }
-    public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+    public func read(into buffer: UnsafeMutableRawBufferPointer, until deadline: ContinuousClock.Instant) -> Int? {
         let n = min(buffer.count, bytes.count - position)
         guard n > 0 else { return 0 }
         bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[position..<(position + n)])) }

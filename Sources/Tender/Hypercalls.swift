@@ -17,10 +17,13 @@ final class HypercallContext {
     let output: GuestOutput?
     let outputLimit: UInt64
     let deadline: ContinuousClock.Instant
+    let timeoutSeconds: Double
     var outputBytes: UInt64 = 0
     var randomSource = SystemRandomNumberGenerator()
 
-    init(memory: GuestMemory, input: GuestInput?, output: GuestOutput?, outputLimit: UInt64, deadline: ContinuousClock.Instant) {
+    init(memory: GuestMemory, input: GuestInput?, output: GuestOutput?, outputLimit: UInt64,
+         deadline: ContinuousClock.Instant, timeoutSeconds: Double) {
+        self.timeoutSeconds = timeoutSeconds
         self.memory = memory
         self.input = input
         self.output = output
@@ -88,7 +91,11 @@ final class HypercallContext {
         let data = try buffer(call, "read")
         var n = 0
         if let input, data.count > 0 {
-            n = input.read(into: UnsafeMutableRawBufferPointer(rebasing: data[0..<min(data.count, 1 << 20)]))
+            guard let got = input.read(into: UnsafeMutableRawBufferPointer(rebasing: data[0..<min(data.count, 1 << 20)]),
+                                       until: deadline) else {
+                return .finish(.timedOut(seconds: timeoutSeconds), guestTSC: nil)
+            }
+            n = got
         }
         try answer(call, ret: Int64(n), at: address)
         return .resume

@@ -18,6 +18,10 @@ public struct Tender: Sendable {
 
     /// Loads and validates an image file (ELF + manifest).
     public static func loadImage(path: String) throws(TenderError) -> ELFImage {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        if let size = (attributes?[.size] as? NSNumber)?.uint64Value, size > KUMO_MEMORY_MAX {
+            throw .invalidImage("the file is \(size) bytes, larger than the largest guest memory (2 GiB)")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)
             throw .unreadableImage(path: path, reason: exists ? "permission denied or not a file" : "no such file")
@@ -86,7 +90,7 @@ public struct Tender: Sendable {
         let context = HypercallContext(
             memory: memory, input: image.manifest.has(.stdin) ? input : nil,
             output: image.manifest.has(.console) ? output : nil,
-            outputLimit: options.outputLimit, deadline: deadline)
+            outputLimit: options.outputLimit, deadline: deadline, timeoutSeconds: options.timeoutSeconds)
         let watchdog = Watchdog(vcpu: vcpu, deadline: deadline)
         defer { watchdog.cancel() }
         return try runLoop(vcpu: vcpu, image: image, context: context, watchdog: watchdog,

@@ -1,2 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import KumoCommands
+
+// A closed pipe (`kumo run f | head -1`) must not kill kumo: writes fail with EPIPE instead.
+signal(SIGPIPE, SIG_IGN)
 KumoCLI.main()

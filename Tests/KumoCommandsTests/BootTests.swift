@@ -19,13 +19,13 @@ struct BootTests {
     func path(_ relative: String) -> String { Self.root + "/" + relative }
 
     /// Builds (if stale) and boots a function directory with its own config.
-    func boot(_ relative: String, stdin: String = "", arguments: [String]? = nil,
+    func boot(_ relative: String, stdin: String = "", input: GuestInput? = nil, arguments: [String]? = nil,
               adjust: (inout RunOptions) -> Void = { _ in }) throws -> (RunReport, CapturedOutput) {
         let image = try Tender.loadImage(path: try builder.buildIfStale(directory: path(relative)))
         var options = try #require(ImageConfig.read(from: image)).runOptions(arguments: arguments)
         adjust(&options)
         let output = CapturedOutput()
-        let report = try tender.run(image: image, options: options, input: BytesInput(stdin), output: output)
+        let report = try tender.run(image: image, options: options, input: input ?? BytesInput(stdin), output: output)
         return (report, output)
     }
 
@@ -95,6 +95,15 @@ struct BootTests {
         #expect(report.outcome == .timedOut(seconds: 0.5))
         #expect(ContinuousClock.now - started < .seconds(10))
         try expectHealthyAfterwards()
+    }
+
+    @Test func aGuestWaitingOnASilentStdinIsKilledAtItsTimeout() throws {
+        guard KVMRequirement.check() else { return }
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        defer { close(ends[0]); close(ends[1]) }  // the write end stays open and silent
+        let (report, _) = try boot("examples/cat", input: FileDescriptorInput(fd: ends[0])) { $0.timeoutSeconds = 0.3 }
+        #expect(report.outcome == .timedOut(seconds: 0.3))
     }
 
     @Test func floodingStdoutIsCapped() throws {

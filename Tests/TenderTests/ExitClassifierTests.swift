@@ -90,7 +90,7 @@ struct GuestMemoryTests {
 struct HypercallTests {
     func context(output: GuestOutput?, limit: UInt64 = 1 << 20) throws -> HypercallContext {
         HypercallContext(memory: try GuestMemory(size: 8 << 20), input: nil, output: output,
-                         outputLimit: limit, deadline: .now + .seconds(5))
+                         outputLimit: limit, deadline: .now + .seconds(5), timeoutSeconds: 5)
     }
 
     func storeWrite(_ c: HypercallContext, fd: UInt32, data: UInt64, length: UInt64) throws -> UInt64 {
