@@ -28,7 +28,7 @@ struct BenchCommand: ParsableCommand {
         do {
             let (image, config) = try loadTarget(target, logger: common.logger())
             let tender = Tender(logger: common.logger(), pooling: !cold)
-            var totals: [Double] = [], guests: [Double] = [], exits: [Int] = []
+            var totals: [Double] = [], setups: [Double] = [], guests: [Double] = [], exits: [Int] = []
             for _ in 0..<runs {
                 let report = try tender.run(image: image, options: config.runOptions(arguments: nil),
                                             input: BytesInput([]), output: DiscardOutput())
@@ -36,10 +36,12 @@ struct BenchCommand: ParsableCommand {
                     throw BuildError.unsupported("a run ended with \(report.outcome); bench needs a function that exits 0")
                 }
                 totals.append(Double(report.totalNanoseconds) / 1000)
+                setups.append(Double(report.setupNanoseconds) / 1000)
                 if let g = report.guestNanoseconds { guests.append(Double(g) / 1000) }
                 exits.append(report.vmExits)
             }
-            print(BenchStatistics.summary(name: config.name, runs: runs, pooled: !cold, totals: totals, guests: guests, exits: exits))
+            print(BenchStatistics.summary(name: config.name, runs: runs, pooled: !cold,
+                                             totals: totals, setups: setups, guests: guests, exits: exits))
         } catch {
             throw fail(error)
         }
@@ -68,12 +70,14 @@ enum BenchStatistics {
             .joined(separator: ", ")
     }
 
-    static func summary(name: String, runs: Int, pooled: Bool, totals: [Double], guests: [Double], exits: [Int]) -> String {
+    static func summary(name: String, runs: Int, pooled: Bool, totals: [Double], setups: [Double],
+                        guests: [Double], exits: [Int]) -> String {
         let exitText = Set(exits).count == 1 ? "\(exits[0])" : "min \(exits.min()!) max \(exits.max()!)"
         return """
             kumo bench: \(name), \(runs) boots of a fresh guest, one after another, in one tender process
             mode: \(pooled ? "pooled (VM made ahead, scrubbed memory reused)" : "cold (VM created, fresh memory mapped, per boot)")
             \(row("whole run (tender → exit)", totals))
+            \(row("setup (tender → 1st KVM_RUN)", setups))
             \(row("guest (entry → exit)", guests))
             VM exits per run:            \(exitText)
             tender resident memory:      \(residentMemory())

@@ -122,12 +122,8 @@ public struct ELFImage: Sendable {
 
     /// The function containing `address`, if the image has symbols.
     public func symbol(containing address: UInt64) -> String? {
-        var best: FunctionSymbol?
-        for s in symbols where s.address <= address {
-            if s.size > 0, address >= s.address + s.size { continue }
-            if best == nil || s.address > best!.address { best = s }
-        }
-        guard let best else { return nil }
+        let candidates = symbols.filter { $0.address <= address && ($0.size == 0 || address < $0.address + $0.size) }
+        guard let best = candidates.max(by: { $0.address < $1.address }) else { return nil }
         return address == best.address ? best.name : "\(best.name)+0x\(String(address - best.address, radix: 16))"
     }
 

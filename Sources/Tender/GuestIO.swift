@@ -61,9 +61,11 @@ public final class FileDescriptorOutput: GuestOutput {
     }
     public func write(fd: Int32, _ bytes: UnsafeRawBufferPointer) {
         let target = fd == 2 ? stderrFD : stdoutFD
+        guard let start = bytes.baseAddress else { return }
         var done = 0
         while done < bytes.count {
-            let n = Glibc.write(target, bytes.baseAddress! + done, bytes.count - done)
+            // Within the buffer: done < bytes.count.
+            let n = Glibc.write(target, start + done, bytes.count - done)
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return }  // the reader went away: the guest's output is dropped
             done += n

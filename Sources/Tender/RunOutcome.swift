@@ -53,8 +53,10 @@ func formatSeconds(_ s: Double) -> String {
 public struct RunReport: Sendable {
     public let outcome: RunOutcome
     public let vmExits: Int
-    /// Tender start (KVM open) to the guest's exit, nanoseconds.
+    /// Tender start to the guest's exit, nanoseconds.
     public let totalNanoseconds: UInt64
+    /// Tender start to the first KVM_RUN: VM, memory, image, boot information.
+    public let setupNanoseconds: UInt64
     /// Guest entry to guest exit by the guest's TSC, nanoseconds (nil if the guest did not exit).
     public let guestNanoseconds: UInt64?
     public let outputBytes: UInt64

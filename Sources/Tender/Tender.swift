@@ -93,19 +93,21 @@ public struct Tender: Sendable {
             outputLimit: options.outputLimit, deadline: deadline, timeoutSeconds: options.timeoutSeconds)
         let watchdog = Watchdog(vcpu: vcpu, deadline: deadline)
         defer { watchdog.cancel() }
+        let setup = Self.nanoseconds(ContinuousClock.now - start)
         return try runLoop(vcpu: vcpu, image: image, context: context, watchdog: watchdog,
-                           options: options, start: start, tscKHz: tscKHz)
+                           options: options, start: start, setup: setup, tscKHz: tscKHz)
     }
 
     private func runLoop(vcpu: VCPU, image: ELFImage, context: HypercallContext, watchdog: Watchdog,
-                         options: RunOptions, start: ContinuousClock.Instant, tscKHz: UInt64) throws(TenderError) -> RunReport {
+                         options: RunOptions, start: ContinuousClock.Instant, setup: UInt64,
+                         tscKHz: UInt64) throws(TenderError) -> RunReport {
         var exits = 0
         func report(_ outcome: RunOutcome, tsc: (entry: UInt64, exit: UInt64)? = nil) -> RunReport {
             let total = ContinuousClock.now - start
             let guest = tsc.flatMap { $0.exit >= $0.entry ? ($0.exit - $0.entry) * 1_000_000 / max(tscKHz, 1) : nil }
             logger.debug("guest finished", metadata: ["outcome": "\(outcome)", "exits": "\(exits)"])
             return RunReport(outcome: outcome, vmExits: exits, totalNanoseconds: Self.nanoseconds(total),
-                             guestNanoseconds: guest, outputBytes: context.outputBytes)
+                             setupNanoseconds: setup, guestNanoseconds: guest, outputBytes: context.outputBytes)
         }
         while true {
             if watchdog.fired { return report(.timedOut(seconds: options.timeoutSeconds)) }
