@@ -172,6 +172,35 @@ struct BootTests {
         #expect(error?.description.contains("no such file") == true)
     }
 
+    @Test func corruptedImagesAndGuestCodeNeverHarmTheHost() throws {
+        guard KVMRequirement.check() else { return }
+        let path = try builder.buildIfStale(directory: path("examples/hello"))
+        let original = try Tender.loadImage(path: path)
+        var generator = SystemRandomNumberGenerator()
+        // Any header byte: parse, and refuse or accept.
+        for _ in 0..<2000 {
+            var bytes = original.bytes
+            let at = Int.random(in: 0..<min(bytes.count, 4096), using: &generator)
+            bytes[at] = UInt8.random(in: 0...255, using: &generator)
+            _ = try? ELFImage(bytes: bytes)
+        }
+        // Scrambled code and data: boot it; whatever the guest does, it ends.
+        let text = try #require(original.segments.first)
+        var options = try #require(ImageConfig.read(from: original)).runOptions(arguments: nil)
+        options.timeoutSeconds = 0.3
+        options.outputLimit = 1 << 16
+        for _ in 0..<30 {
+            var bytes = original.bytes
+            for _ in 0..<64 {
+                let at = Int(text.fileOffset) + Int.random(in: 0..<Int(text.fileSize), using: &generator)
+                bytes[at] = UInt8.random(in: 0...255, using: &generator)
+            }
+            guard let image = try? ELFImage(bytes: bytes) else { continue }
+            _ = try tender.run(image: image, options: options, input: BytesInput("x"), output: CapturedOutput())
+        }
+        try expectHealthyAfterwards()
+    }
+
     /// The host process is unharmed: the next run in the same process works.
     func expectHealthyAfterwards() throws {
         let (report, out) = try boot("examples/hello")

@@ -105,3 +105,42 @@ struct ELFImageTests {
         #expect(image.symbol(containing: KUMO_IMAGE_BASE) == nil)  // this image has no symbols
     }
 }
+
+@Suite("ELF loading survives corrupted files")
+struct ELFMutationTests {
+    /// Thousands of corrupted images, each either accepted whole or refused with
+    /// a TenderError; a crash would end the test process.
+    @Test func corruptedImagesAreRefusedNotFatal() {
+        var generator = SplitMix(seed: 0x4b55_4d4f)
+        let original = SyntheticELF().bytes()
+        var refused = 0
+        for _ in 0..<5000 {
+            var bytes = original
+            for _ in 0..<(1 + Int(generator.next() % 8)) {
+                let at = Int(generator.next() % UInt64(bytes.count))
+                bytes[at] = UInt8(truncatingIfNeeded: generator.next())
+            }
+            if generator.next() % 10 == 0 { bytes = Array(bytes.prefix(Int(generator.next() % UInt64(bytes.count)))) }
+            do {
+                let image = try ELFImage(bytes: bytes)
+                try? image.validatePlacement(memorySize: 64 << 20, stackSize: 8 << 20)
+            } catch {
+                refused += 1
+            }
+        }
+        #expect(refused > 1000)  // most corruptions are caught
+    }
+}
+
+/// A small deterministic generator, so a failure can be replayed.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}

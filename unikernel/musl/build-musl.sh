@@ -27,7 +27,7 @@ cp -a "$here/overlay/." "$work/"
 cd "$work"
 echo "kumo: building musl from $(basename "$src") (once, cached in $prefix)" >&2
 ./configure --prefix="$prefix.tmp" --disable-shared \
-  CC="${CC:-cc}" CFLAGS="-O2 -fno-stack-protector" >/dev/null || fail "configure failed in $work"
+  CC="${CC:-cc}" CFLAGS="-fno-stack-protector" >/dev/null || fail "configure failed in $work"
 make -j"$(nproc)" >/dev/null || fail "make failed in $work"
 rm -rf "$prefix.tmp"
 make install >/dev/null
