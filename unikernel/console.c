@@ -9,8 +9,10 @@
 #define OUT_BUFFER (64 * 1024)
 #define IN_BUFFER (64 * 1024)
 
-KUMO_LARGE static char out_buffer[OUT_BUFFER];
-static size_t out_used;
+/* Global, with these names, so that the tender can find them in the image's
+ * symbols and salvage stdout not yet flushed when a guest crashes or is killed. */
+KUMO_LARGE char kumo_stdout_buffer[OUT_BUFFER];
+uint64_t kumo_stdout_used;
 KUMO_LARGE static char in_buffer[IN_BUFFER];
 static size_t in_start, in_end;
 static int in_eof;
@@ -36,8 +38,8 @@ static long host_write_all(int fd, const char *buf, size_t len)
 
 void kumo_console_flush(void)
 {
-    if (out_used) host_write_all(1, out_buffer, out_used);
-    out_used = 0;
+    if (kumo_stdout_used) host_write_all(1, kumo_stdout_buffer, kumo_stdout_used);
+    kumo_stdout_used = 0;
 }
 
 long kumo_console_write(int fd, const void *buf, size_t len)
@@ -50,9 +52,9 @@ long kumo_console_write(int fd, const void *buf, size_t len)
         kumo_console_flush();
         return host_write_all(1, buf, len);
     }
-    if (out_used + len > OUT_BUFFER) kumo_console_flush();
-    memcpy(out_buffer + out_used, buf, len);
-    out_used += len;
+    if (kumo_stdout_used + len > OUT_BUFFER) kumo_console_flush();
+    memcpy(kumo_stdout_buffer + kumo_stdout_used, buf, len);
+    kumo_stdout_used += len;
     return (long)len;
 }
 

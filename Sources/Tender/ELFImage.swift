@@ -27,6 +27,9 @@ public struct ELFImage: Sendable {
     public let programHeaders: [UInt8]
     public let manifest: Manifest
     public let symbols: [FunctionSymbol]
+    /// Addresses and sizes of the runtime's stdout buffer and fill count, when
+    /// the image has symbols: stdout not yet flushed is salvaged from them.
+    public let stdoutBuffer: (address: UInt64, size: UInt64, usedAddress: UInt64)?
     /// The descriptor of the KUMO note of type KUMO_NOTE_CONFIG: the function's
     /// defaults (limits, args, env) as `kumo build` recorded them, if present.
     public let configNote: [UInt8]?
@@ -104,7 +107,14 @@ public struct ELFImage: Sendable {
         } else {
             configNote = nil
         }
-        symbols = Self.functionSymbols(r, sections: sections)
+        let all = Self.symbols(r, sections: sections)
+        symbols = all.filter { $0.isFunction }.map { FunctionSymbol(name: $0.name, address: $0.address, size: $0.size) }
+        if let buffer = all.first(where: { $0.name == "kumo_stdout_buffer" && !$0.isFunction }),
+           let used = all.first(where: { $0.name == "kumo_stdout_used" && !$0.isFunction && $0.size == 8 }) {
+            stdoutBuffer = (buffer.address, buffer.size, used.address)
+        } else {
+            stdoutBuffer = nil
+        }
     }
 
     /// Checks that every segment fits the guest's memory above the boot area.
@@ -153,21 +163,29 @@ public struct ELFImage: Sendable {
         return result
     }
 
-    /// STT_FUNC symbols from .symtab; an image without symbols simply has none.
-    static func functionSymbols(_ r: ByteReader, sections: [Section]) -> [FunctionSymbol] {
+    struct Symbol {
+        let name: String
+        let address: UInt64
+        let size: UInt64
+        let isFunction: Bool
+    }
+
+    /// Function (STT_FUNC) and data (STT_OBJECT) symbols from .symtab; an image
+    /// without symbols simply has none.
+    static func symbols(_ r: ByteReader, sections: [Section]) -> [Symbol] {
         guard let symtab = sections.first(where: { $0.type == 2 }), symtab.entrySize == 24,
               Int(symtab.link) < sections.count else { return [] }
         let strtab = sections[Int(symtab.link)]
-        var result: [FunctionSymbol] = []
+        var result: [Symbol] = []
         for i in 0..<(symtab.size / 24) {
             let at = symtab.offset + i * 24
             guard let nameOffset = try? r.u32(at, "st_name"), let info = try? r.u8(at + 4, "st_info"),
-                  info & 0xf == 2,
+                  info & 0xf == 1 || info & 0xf == 2,
                   let value = try? r.u64(at + 8, "st_value"), let size = try? r.u64(at + 16, "st_size"),
                   UInt64(nameOffset) < strtab.size,
                   let name = r.cString(at: strtab.offset + UInt64(nameOffset), limit: strtab.size - UInt64(nameOffset))
             else { continue }
-            result.append(FunctionSymbol(name: name, address: value, size: size))
+            result.append(Symbol(name: name, address: value, size: size, isFunction: info & 0xf == 2))
         }
         return result
     }

@@ -103,6 +103,10 @@ public struct Tender: Sendable {
                          tscKHz: UInt64) throws(TenderError) -> RunReport {
         var exits = 0
         func report(_ outcome: RunOutcome, tsc: (entry: UInt64, exit: UInt64)? = nil) -> RunReport {
+            switch outcome {
+            case .crashed, .timedOut, .badHypercall: salvageStdout(image: image, context: context)
+            default: break
+            }
             let total = ContinuousClock.now - start
             let guest = tsc.flatMap { $0.exit >= $0.entry ? ($0.exit - $0.entry) * 1_000_000 / max(tscKHz, 1) : nil }
             logger.debug("guest finished", metadata: ["outcome": "\(outcome)", "exits": "\(exits)"])
@@ -134,6 +138,18 @@ public struct Tender: Sendable {
                 } catch { return report(.badHypercall(error.message)) }
             }
         }
+    }
+
+    /// A guest that dies loses what its runtime had gathered for stdout; read
+    /// that from guest memory (bounds-checked, within the output limit) and
+    /// pass it on, as a Linux process's written output survives its crash.
+    func salvageStdout(image: ELFImage, context: HypercallContext) {
+        guard let buffer = image.stdoutBuffer, let output = context.output,
+              let used = try? context.memory.load(UInt64.self, at: buffer.usedAddress) else { return }
+        let count = min(used, buffer.size, context.outputLimit - context.outputBytes)
+        guard count > 0, let bytes = try? context.memory.bytes(at: buffer.address, length: count) else { return }
+        output.write(fd: 1, UnsafeRawBufferPointer(bytes))
+        context.outputBytes += count
     }
 
     /// Refuses an image that needs a device this tender cannot attach.

@@ -88,6 +88,16 @@ struct BootTests {
         try expectHealthyAfterwards()
     }
 
+    @Test func outputWrittenBeforeACrashIsNotLost() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, out) = try boot("Tests/Fixtures/guests/crash-after-output")
+        guard case .crashed = report.outcome else {
+            Issue.record("expected a crash, got \(report.outcome)")
+            return
+        }
+        #expect(out.stdoutText == "printed before the crash\nwritten too\n")
+    }
+
     @Test func aGuestThatLoopsForeverIsKilledAtItsTimeout() throws {
         guard KVMRequirement.check() else { return }
         let started = ContinuousClock.now
