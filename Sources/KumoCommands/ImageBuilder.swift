@@ -36,11 +36,15 @@ public struct ImageBuilder {
 
     /// One build of a function directory at a time, across threads and processes.
     static func locked<T>(_ directory: String, _ body: () throws -> T) throws -> T {
-        let out = (directory as NSString).appendingPathComponent(".kumo")
+        try locked((directory as NSString).appendingPathComponent(".kumo"), lockName: ".lock", body)
+    }
+
+    /// Runs `body` holding an exclusive flock on `out/lockName` (created as needed).
+    static func locked<T>(_ out: String, lockName: String, _ body: () throws -> T) throws -> T {
         do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
         catch { throw BuildError.unsupported("cannot create \(out): \(error.localizedDescription)") }
-        let fd = open(out + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw BuildError.unsupported("cannot lock \(out)/.lock: \(String(cString: strerror(errno)))") }
+        let fd = open(out + "/" + lockName, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw BuildError.unsupported("cannot lock \(out)/\(lockName): \(String(cString: strerror(errno)))") }
         defer { close(fd) }  // closing releases the lock
         while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
         return try body()

@@ -12,7 +12,11 @@ public struct Toolchain: Sendable {
     public static func prepare(root explicitRoot: String? = nil) throws(BuildError) -> Toolchain {
         guard let root = explicitRoot ?? locateRoot() else { throw .kumoRootNotFound }
         let unikernel = (root as NSString).appendingPathComponent("unikernel")
-        let result = try ProcessRunner.run("make", ["-s", "-C", unikernel, "config"])
+        let build = (unikernel as NSString).appendingPathComponent("build")
+        // One make at a time in this checkout (tests and commands may run side by side).
+        let result = try ImageBuilder.locked(build, lockName: ".make.lock") {
+            try ProcessRunner.run("make", ["-s", "-C", unikernel, "config"])
+        }
         guard result.status == 0 else {
             throw .runtimeBuildFailed("`make -C \(unikernel) config` exited with \(result.status) (see messages above)")
         }

@@ -9,6 +9,13 @@ src_root="$cache/musl-source"
 
 fail() { echo "kumo: cannot build Kumo's musl: $*" >&2; exit 1; }
 
+# One build at a time per cache, across checkouts and processes; whoever
+# waited finds the work done.
+mkdir -p "$cache"
+exec 9>"$cache/.musl.lock"
+flock 9
+[ -f "$prefix/lib/libc.a" ] && exit 0
+
 if ! ls -d "$src_root"/musl-*/ >/dev/null 2>&1; then
   command -v apt-get >/dev/null || fail "apt-get is missing; fetch Debian's musl source by hand into $src_root"
   command -v dpkg-source >/dev/null || fail "dpkg-source is missing: apt-get install -y dpkg-dev"
