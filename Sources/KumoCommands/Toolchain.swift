@@ -14,8 +14,15 @@ public struct Toolchain: Sendable {
         let unikernel = (root as NSString).appendingPathComponent("unikernel")
         let build = (unikernel as NSString).appendingPathComponent("build")
         // One make at a time in this checkout (tests and commands may run side by side).
-        let result = try ImageBuilder.locked(build, lockName: ".make.lock") {
-            try ProcessRunner.run("make", ["-s", "-C", unikernel, "config"])
+        let result: ProcessRunner.Result
+        do {
+            result = try ImageBuilder.locked(build, lockName: ".make.lock") {
+                try ProcessRunner.run("make", ["-s", "-C", unikernel, "config"])
+            }
+        } catch let error as BuildError {
+            throw error
+        } catch {
+            throw .runtimeBuildFailed("\(error)")
         }
         guard result.status == 0 else {
             throw .runtimeBuildFailed("`make -C \(unikernel) config` exited with \(result.status) (see messages above)")
