@@ -20,9 +20,11 @@ if ! ls -d "$src_root"/musl-*/ >/dev/null 2>&1; then
   command -v apt-get >/dev/null || fail "apt-get is missing; fetch Debian's musl source by hand into $src_root"
   command -v dpkg-source >/dev/null || fail "dpkg-source is missing: apt-get install -y dpkg-dev"
   mkdir -p "$src_root.tmp"
-  (cd "$src_root.tmp" && apt-get source -q musl >&2) || {
+  echo "kumo: fetching Debian's musl source (apt-get source musl)" >&2
+  (cd "$src_root.tmp" && apt-get source -q musl >"$cache/apt-source.log" 2>&1) || {
+    tail -n 5 "$cache/apt-source.log" >&2
     rm -rf "$src_root.tmp"
-    fail "'apt-get source musl' failed. Add a deb-src entry (see README, 'Setup') and run apt-get update"
+    fail "'apt-get source musl' failed. Add a deb-src entry (run scripts/setup.sh as root) and run apt-get update"
   }
   rm -rf "$src_root"; mv "$src_root.tmp" "$src_root"
 fi
@@ -34,8 +36,8 @@ cp -a "$here/overlay/." "$work/"
 cd "$work"
 echo "kumo: building musl from $(basename "$src") (once, cached in $prefix)" >&2
 ./configure --prefix="$prefix.tmp" --disable-shared \
-  CC="${CC:-cc}" CFLAGS="-fno-stack-protector" >/dev/null || fail "configure failed in $work"
-make -j"$(nproc)" >/dev/null || fail "make failed in $work"
+  CC="${CC:-cc}" CFLAGS="-fno-stack-protector" >"$work/configure.log" 2>&1 || { tail -n 20 "$work/configure.log" >&2; fail "configure failed"; }
+make -j"$(nproc)" >"$work/make.log" 2>&1 || { tail -n 20 "$work/make.log" >&2; fail "make failed"; }
 rm -rf "$prefix.tmp"
 make install >/dev/null
 if objdump -d "$prefix.tmp/lib/libc.a" | grep -qE $'\tsyscall|\tsysenter'; then
