@@ -50,6 +50,8 @@ static size_t find_free_run(size_t count)
 {
     size_t run = 0;
     for (size_t i = page_count; i-- > 0;) {
+        /* A whole word of used pages: skip its 64 pages at once. */
+        if (i % 64 == 63 && used[i / 64] == ~0ULL) { run = 0; i -= 63; continue; }
         if (page_used(i)) { run = 0; continue; }
         if (++run == count) return i;
     }

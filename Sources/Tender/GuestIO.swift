@@ -66,8 +66,10 @@ public final class FileDescriptorOutput: GuestOutput {
         while done < bytes.count {
             // Within the buffer: done < bytes.count.
             let n = Glibc.write(target, start + done, bytes.count - done)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }  // the reader went away: the guest's output is dropped
+            // EINTR: the watchdog kicked this thread (the guest's time is up) while
+            // the reader was not reading. Other errors: the reader went away.
+            // Either way the rest is dropped and the run goes on to its end.
+            if n <= 0 { return }
             done += n
         }
     }

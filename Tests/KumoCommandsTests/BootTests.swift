@@ -116,6 +116,19 @@ struct BootTests {
         #expect(report.outcome == .timedOut(seconds: 0.3))
     }
 
+    @Test func aGuestWritingToAStalledReaderIsKilledAtItsTimeout() throws {
+        guard KVMRequirement.check() else { return }
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        defer { close(ends[0]); close(ends[1]) }  // nobody reads: the pipe fills at 64 KiB
+        let image = try Tender.loadImage(path: try builder.buildIfStale(directory: path("Tests/Fixtures/guests/flood")))
+        var options = try #require(ImageConfig.read(from: image)).runOptions(arguments: nil)
+        options.timeoutSeconds = 0.3
+        let report = try tender.run(image: image, options: options, input: BytesInput([]),
+                                    output: FileDescriptorOutput(stdout: ends[1], stderr: ends[1]))
+        #expect(report.outcome == .timedOut(seconds: 0.3))
+    }
+
     @Test func floodingStdoutIsCapped() throws {
         guard KVMRequirement.check() else { return }
         let (report, out) = try boot("Tests/Fixtures/guests/flood")
