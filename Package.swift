@@ -37,7 +37,10 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "kumo", dependencies: ["KumoCommands"]),
-        .testTarget(name: "TenderTests", dependencies: ["Tender", "KVM", "CKumoABI"]),
+        .testTarget(
+            name: "TenderTests",
+            dependencies: ["Tender", "KVM", "CKumoABI", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "KumoCommandsTests",
             dependencies: ["KumoCommands", "Tender"]

@@ -1,9 +1,7 @@
 import CKumoABI
-import Dispatch
 import Foundation
 import KVM
 import Logging
-import Synchronization
 
 /// The solo5-style monitor: boots one image on KVM and runs it to the end.
 public struct Tender: Sendable {

@@ -1,4 +1,5 @@
 import CKumoABI
+import Logging
 import Testing
 @testable import Tender
 
@@ -98,6 +99,17 @@ struct ELFImageTests {
         twice.devices = [("console", 1), ("console", 1)]
         let error = #expect(throws: TenderError.self) { try ELFImage(bytes: twice.bytes()) }
         #expect(error?.description.contains("named twice") == true)
+    }
+
+    @Test func aDeviceThisNodeCannotAttachIsRefusedBeforeBooting() throws {
+        var elf = SyntheticELF()
+        elf.devices = [("console", 1), ("fpga0", 4)]
+        let image = try ELFImage(bytes: elf.bytes())
+        #expect(image.manifest.has(.fpga))
+        let error = #expect(throws: TenderError.self) {
+            _ = try Tender(logger: Logger(label: "test")).run(image: image, options: RunOptions(), input: nil, output: nil)
+        }
+        #expect(error?.description.contains("fpga0") == true)
     }
 
     @Test func namesTheFunctionContainingAnAddress() throws {
