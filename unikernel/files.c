@@ -21,11 +21,12 @@ struct open_file {
     int cloexec;
     int flags;
     const struct kumo_files_entry *entry; /* FD_FILE */
-    char dir[PATH_MAX_LEN];               /* FD_DIR: its normalised path */
+    const char *dir;                      /* FD_DIR: its normalised path, in the pack */
+    size_t dir_length;                    /*   (not NUL-terminated) */
     uint64_t offset;
 };
 
-KUMO_LARGE static struct open_file fds[MAX_FDS];
+static struct open_file fds[MAX_FDS];
 static const struct kumo_files_entry *entries;
 static uint32_t entry_count;
 static const char *pack;
@@ -96,16 +97,20 @@ static const struct kumo_files_entry *find_file(const char *abs)
     return NULL;
 }
 
-static int is_dir(const char *abs)
+/* The directory `abs` as a prefix of an entry's path in the pack (so an open
+ * directory needs no copy of its path), or NULL if no entry lies below it. */
+static const char *dir_in_pack(const char *abs)
 {
     size_t len = strlen(abs);
-    if (len == 1) return 1; /* "/" */
+    if (len == 1) return "/";
     for (uint32_t i = 0; i < entry_count; i++) {
         const char *p = pack + entries[i].path_offset;
-        if (entries[i].path_length > len && memcmp(p, abs, len) == 0 && p[len] == '/') return 1;
+        if (entries[i].path_length > len && memcmp(p, abs, len) == 0 && p[len] == '/') return p;
     }
-    return 0;
+    return NULL;
 }
+
+static int is_dir(const char *abs) { return dir_in_pack(abs) != NULL; }
 
 static struct open_file *lookup(int fd)
 {
@@ -128,7 +133,7 @@ long kumo_openat(int dirfd, const char *path, int flags)
         if (!d) return -EBADF;
         if (d->kind != FD_DIR) return -ENOTDIR;
         char joined[PATH_MAX_LEN * 2];
-        size_t dl = strlen(d->dir), pl = strlen(path);
+        size_t dl = d->dir_length, pl = strlen(path);
         if (dl + 1 + pl >= sizeof joined) return -ENAMETOOLONG;
         memcpy(joined, d->dir, dl); joined[dl] = '/'; memcpy(joined + dl + 1, path, pl + 1);
         int r = normalise(joined, abs);
@@ -149,7 +154,10 @@ long kumo_openat(int dirfd, const char *path, int flags)
     fds[fd] = (struct open_file){
         .kind = dir ? FD_DIR : FD_FILE, .cloexec = !!(flags & O_CLOEXEC), .flags = flags, .entry = e,
     };
-    if (dir) memcpy(fds[fd].dir, abs, strlen(abs) + 1);
+    if (dir) {
+        fds[fd].dir = dir_in_pack(abs);
+        fds[fd].dir_length = strlen(abs);
+    }
     return fd;
 }
 
@@ -251,7 +259,7 @@ long kumo_fstat(int fd, void *out)
     case FD_FILE:
         fill_stat(st, S_IFREG | (f->entry->mode & 0555), f->entry->size, (uint64_t)(f->entry - entries) + 2);
         return 0;
-    case FD_DIR: return stat_path(f->dir, st);
+    case FD_DIR: fill_stat(st, S_IFDIR | 0555, 4096, 1); return 0;
     default: fill_stat(st, S_IFIFO | 0600, 0, 0); return 0; /* stdio behaves like pipes */
     }
 }
@@ -330,7 +338,7 @@ long kumo_getdents64(int fd, void *buf, size_t len)
     struct open_file *f = lookup(fd);
     if (!f) return -EBADF;
     if (f->kind != FD_DIR) return -ENOTDIR;
-    size_t dl = strlen(f->dir), used = 0;
+    size_t dl = f->dir_length, used = 0;
     if (dl == 1) dl = 0; /* root: children start right after "/" */
     /* The offset counts entries (with duplicates of one child collapsed) seen so far. */
     uint64_t index = 0;
