@@ -58,6 +58,16 @@ static size_t find_free_run(size_t count)
     return (size_t)-1;
 }
 
+uint64_t kumo_memory_total(void) { return (uint64_t)page_count * PAGE; }
+
+uint64_t kumo_memory_free(void)
+{
+    uint64_t free_pages = 0;
+    for (size_t w = 0; w < (page_count + 63) / 64; w++) free_pages += 64 - (uint64_t)__builtin_popcountll(used[w]);
+    free_pages -= (uint64_t)((page_count + 63) / 64 * 64 - page_count); /* bits past the end */
+    return free_pages * PAGE;
+}
+
 void *kumo_early_alloc(size_t len)
 {
     long p = kumo_mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

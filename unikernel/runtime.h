@@ -27,6 +27,8 @@ long kumo_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, off_t of
 long kumo_munmap(uintptr_t addr, size_t len);
 long kumo_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags, uintptr_t new_addr);
 void *kumo_early_alloc(size_t len);
+uint64_t kumo_memory_total(void);
+uint64_t kumo_memory_free(void);
 
 /* files.c: the read-only file tree and the descriptor table */
 void kumo_files_init(void);

@@ -11,6 +11,8 @@
 #include <sys/utsname.h>
 #include <sys/resource.h>
 #include <sys/sysinfo.h>
+#include <sys/stat.h>
+#include <time.h>
 #include "runtime.h"
 
 #define ARCH_SET_FS 0x1002
@@ -91,6 +93,20 @@ static long rlimit_answer(int resource, struct rlimit *old)
         if (resource == RLIMIT_NOFILE) old->rlim_cur = old->rlim_max = 256;
         if (resource == RLIMIT_STACK) old->rlim_cur = old->rlim_max = 1 << 20;
     }
+    return 0;
+}
+
+static long sysinfo_answer(struct sysinfo *info)
+{
+    if (!info) return -EFAULT;
+    memset(info, 0, sizeof *info);
+    struct { long sec, nsec; } up;
+    kumo_clock_gettime(CLOCK_BOOTTIME, &up);
+    info->uptime = up.sec;
+    info->totalram = kumo_memory_total();
+    info->freeram = kumo_memory_free();
+    info->procs = 1;
+    info->mem_unit = 1;
     return 0;
 }
 
@@ -189,6 +205,22 @@ long __kumo_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6
     case SYS_prlimit64:
         if (a1 != 0 && a1 != 1) return -ESRCH;
         return rlimit_answer((int)a2, (struct rlimit *)a4);
+    case SYS_readlink: case SYS_readlinkat: {
+        /* The file tree has no symbolic links: EINVAL for what exists. */
+        int dirfd = n == SYS_readlink ? AT_FDCWD : (int)a1;
+        const char *path = (const char *)(n == SYS_readlink ? a1 : a2);
+        struct stat st;
+        long r = kumo_fstatat(dirfd, path, &st, 0);
+        return r < 0 ? r : -EINVAL;
+    }
+    case SYS_sched_getaffinity: {
+        /* One vCPU: CPU 0 only (sysconf(_SC_NPROCESSORS_ONLN) asks this). */
+        if (a2 < 8 || !a3) return -EINVAL;
+        memset((void *)a3, 0, 8);
+        *(unsigned char *)a3 = 1;
+        return 8;
+    }
+    case SYS_sysinfo: return sysinfo_answer((struct sysinfo *)a1);
     case SYS_membarrier: case SYS_rseq: return -ENOSYS; /* expected probes: no report */
     case SYS_futex: return -ENOSYS;
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/sysinfo.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/mman.h>
@@ -78,6 +79,12 @@ int main(void)
     CHECK(map != MAP_FAILED && ((char *)map)[4096] == 0);
     CHECK(munmap(map, 1 << 20) == 0);
     CHECK(malloc((size_t)1 << 40) == NULL && errno == ENOMEM);
+
+    char link[64];
+    CHECK(readlink("/tree/digits.txt", link, sizeof link) == -1 && errno == EINVAL);
+    CHECK(sysconf(_SC_NPROCESSORS_ONLN) == 1);
+    struct sysinfo si;
+    CHECK(sysinfo(&si) == 0 && si.totalram > (64UL << 20) && si.freeram > 0 && si.freeram <= si.totalram);
 
     printf("%d failures\n", failures);
     return failures ? 1 : 0;
