@@ -94,7 +94,17 @@ public final class VirtualMachine: @unchecked Sendable {
         self.fd = fd
     }
 
-    deinit { _ = ckvm_close(fd) }
+    private var closed = false
+
+    /// Destroys the VM now (once its vCPUs are closed) and lets go of its memory.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        _ = ckvm_close(fd)
+        memory.removeAll()
+    }
+
+    deinit { close() }
 
     /// Maps `memory` at guest-physical 0 (slot 0). The VM keeps it alive.
     public func attach(memory: GuestMemory) throws(KVMError) {

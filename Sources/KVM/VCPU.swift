@@ -48,10 +48,17 @@ public final class VCPU: @unchecked Sendable {
         self.runArea = run
     }
 
-    deinit {
+    private var closed = false
+
+    /// Releases the vCPU now rather than at deinit; it must not run again.
+    public func close() {
+        guard !closed else { return }
+        closed = true
         ckvm_unmap_run(runArea, vm.device.vcpuMapSize)
         _ = ckvm_close(fd)
     }
+
+    deinit { close() }
 
     public func setLongMode(_ state: LongModeState) throws(KVMError) {
         var sregs = kvm_sregs()

@@ -41,13 +41,17 @@ final class TenderPools: Sendable {
     }
 
     /// After a run: destroy its VM; when pooling, scrub and keep its memory and make a spare shell.
-    func finish(run shell: VMShell, memory region: GuestMemory, device: KVMDevice, reuseMemory: Bool) {  // reuseMemory: pooling on
+    func finish(run shell: VMShell, memory region: GuestMemory, device: KVMDevice, reuseMemory: Bool) {
         guard pending.add(1, ordering: .relaxed).newValue <= Self.maxPending else {
             pending.subtract(1, ordering: .relaxed)
-            return  // torn down here, by the caller's last reference
+            shell.vcpu.close()
+            shell.vm.close()
+            return
         }
         background.async { [self] in
-            withExtendedLifetime(shell) {}  // the last reference: the VM is destroyed here
+            // Destroy the VM before its memory serves anyone else.
+            shell.vcpu.close()
+            shell.vm.close()
             if reuseMemory {
                 recycle(region)
                 refill(device: device)
