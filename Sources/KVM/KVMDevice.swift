@@ -116,6 +116,14 @@ public final class VirtualMachine: @unchecked Sendable {
         self.memory.append(memory)
     }
 
+    /// Unmaps slot 0 (KVM drops every shadow mapping of it) so other memory can take its place.
+    public func detachMemory() throws(KVMError) {
+        var region = kvm_userspace_memory_region(slot: 0, flags: 0, guest_phys_addr: 0, memory_size: 0, userspace_addr: 0)
+        let r = ckvm_ioctl_pointer(fd, CKVM_SET_USER_MEMORY_REGION, &region)
+        guard r == 0 else { throw .ioctlFailed(operation: "KVM_SET_USER_MEMORY_REGION (delete)", errno: -r) }
+        memory.removeAll()
+    }
+
     public func createVCPU() throws(KVMError) -> VCPU {
         let vcpufd = ckvm_ioctl_value(fd, CKVM_CREATE_VCPU, 0)
         guard vcpufd >= 0 else { throw .ioctlFailed(operation: "KVM_CREATE_VCPU", errno: -vcpufd) }

@@ -21,15 +21,20 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "No pools: every boot creates its VM and maps fresh memory while the clock runs.")
     var cold = false
 
+    @Option(help: "Microseconds to wait between boots (0: back to back, which starves the pools' background work).")
+    var gap = 0
+
     @OptionGroup var common: CommonOptions
 
     func run() throws {
         guard runs > 0, runs <= 100_000 else { throw fail(BuildError.unsupported("--runs must be between 1 and 100000")) }
+        guard gap >= 0, gap <= 10_000_000 else { throw fail(BuildError.unsupported("--gap must be between 0 and 10000000 µs")) }
         do {
             let (image, config) = try loadTarget(target, logger: common.logger())
             let tender = Tender(logger: common.logger(), pooling: !cold)
             var totals: [Double] = [], setups: [Double] = [], guests: [Double] = [], exits: [Int] = []
             for _ in 0..<runs {
+                if gap > 0 { usleep(UInt32(gap)) }
                 let report = try tender.run(image: image, options: config.runOptions(arguments: nil),
                                             input: BytesInput([]), output: DiscardOutput())
                 guard case .exited(0) = report.outcome else {
@@ -40,7 +45,7 @@ struct BenchCommand: ParsableCommand {
                 if let g = report.guestNanoseconds { guests.append(Double(g) / 1000) }
                 exits.append(report.vmExits)
             }
-            print(BenchStatistics.summary(name: config.name, runs: runs, pooled: !cold,
+            print(BenchStatistics.summary(name: config.name, runs: runs, gap: gap, pooled: !cold,
                                              totals: totals, setups: setups, guests: guests, exits: exits))
         } catch {
             throw fail(error)
@@ -70,12 +75,12 @@ enum BenchStatistics {
             .joined(separator: ", ")
     }
 
-    static func summary(name: String, runs: Int, pooled: Bool, totals: [Double], setups: [Double],
+    static func summary(name: String, runs: Int, gap: Int, pooled: Bool, totals: [Double], setups: [Double],
                         guests: [Double], exits: [Int]) -> String {
         let exitText = Set(exits).count == 1 ? "\(exits[0])" : "min \(exits.min()!) max \(exits.max()!)"
         return """
-            kumo bench: \(name), \(runs) boots of a fresh guest, one after another, in one tender process
-            mode: \(pooled ? "pooled (VM made ahead, scrubbed memory reused)" : "cold (VM created, fresh memory mapped, per boot)")
+            kumo bench: \(name), \(runs) boots of a fresh guest, \(gap == 0 ? "back to back" : "\(gap) µs apart"), in one tender process
+            mode: \(pooled ? "pooled (VM made and warmed ahead, scrubbed memory reused)" : "cold (VM created, fresh memory mapped, per boot)")
             \(row("whole run (tender → exit)", totals))
             \(row("setup (tender → 1st KVM_RUN)", setups))
             \(row("guest (entry → exit)", guests))
