@@ -71,7 +71,11 @@ final class TenderPools: Sendable {
         while shells.withLock({ $0.count }) < Self.spareShells {
             guard let vm = try? device.createVM(), let vcpu = try? vm.createVCPU() else { return }
             let shell = VMShell(vm: vm, vcpu: vcpu)
-            guard warm(shell) else { return }
+            // Warm only when no other teardown waits: under back-to-back runs the
+            // background queue is the bottleneck, and a cold spare beats none.
+            if pending.load(ordering: .relaxed) <= 1 {
+                guard warm(shell) else { return }
+            }
             shells.withLock { $0.append(shell) }
         }
     }
