@@ -20,10 +20,17 @@ let package = Package(
         // libfdt, to build the guest's device tree.
         .target(name: "CFDT", linkerSettings: [.linkedLibrary("fdt")]),
         .target(name: "KVM", dependencies: ["CKVM"]),
+        // The host's OpenCL (ocl-icd + PoCL): the FPGA emulator runs kernels on it.
+        .systemLibrary(name: "COpenCL", path: "Sources/COpenCL"),
+        // The FPGA device model, its worker, the xclbin format, the emulator backend.
+        .target(
+            name: "Accelerator",
+            dependencies: ["COpenCL", "CKumoABI", "KVM", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "Tender",
             dependencies: [
-                "KVM", "CKumoABI", "CFDT",
+                "KVM", "CKumoABI", "CFDT", "Accelerator",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

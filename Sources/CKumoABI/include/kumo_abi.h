@@ -26,7 +26,8 @@ enum kumo_hypercall {
     KUMO_HC_EXIT = 3,      /* struct kumo_hc_exit */
     KUMO_HC_SLEEP = 4,     /* struct kumo_hc_sleep */
     KUMO_HC_RANDOM = 5,    /* struct kumo_hc_io: fd ignored, fills data */
-    KUMO_HC_COUNT = 6
+    KUMO_HC_FPGA = 6,      /* struct kumo_hc_fpga: a batch of FPGA commands (kumo_fpga.h) */
+    KUMO_HC_COUNT = 7
 };
 
 #define KUMO_HC_ADDR(nr) (KUMO_DOORBELL_BASE + 8ULL * (uint64_t)(nr))

@@ -1,0 +1,159 @@
+import CKumoABI
+import COpenCL
+import Foundation
+import KVM
+
+/// What a doorbell achieved.
+public enum FPGABatchResult: Equatable, Sendable {
+    /// Every command ran; `status` is the first failure's (0 if none) and `failed` its index.
+    case done(status: Int32, failed: UInt32)
+    /// The deadline passed while the FPGA was still busy (a kernel that does not end).
+    case timedOut
+}
+
+/// One instance's use of one FPGA: the objects it made, by the ids it chose,
+/// and the guest memory its transfers use. All state is touched on the
+/// device's worker only.
+public final class FPGASession: @unchecked Sendable {
+    typealias Backend = EmulatorBackend
+    let device: FPGADevice
+    let memory: GuestMemory
+    let identity: FPGAIdentity
+    let info: kumo_fpga_info
+
+    struct Mem {
+        let buffer: Backend.Buffer
+        let size: UInt64
+        let parent: UInt32          // 0: a whole allocation
+        var children = 0
+    }
+    struct Program {
+        var program: Backend.Program?
+        var source: String?
+        var bitstream: Bitstream?
+        var log = ""
+        var kernels = 0
+    }
+    struct Kernel {
+        let kernel: Backend.Kernel
+        let signature: KernelSignature
+        let limits: KernelLimits
+        let program: UInt32
+    }
+
+    var queues: [UInt32: Backend.Queue] = [:]
+    var mems: [UInt32: Mem] = [:]
+    var programs: [UInt32: Program] = [:]
+    var kernels: [UInt32: Kernel] = [:]
+    var events: [UInt32: (event: Backend.Event, user: Bool)] = [:]
+    /// Released allocations waiting to be scrubbed (their commands may still run).
+    var released: [(buffer: Backend.Buffer, size: UInt64)] = []
+    var allocatedBytes: UInt64 = 0
+    var internalQueue: Backend.Queue?
+    /// Lines for the log: what a malformed command did wrong.
+    var problems: [String] = []
+
+    static let maxObjects = 65_536
+
+    init(device: FPGADevice, memory: GuestMemory, identity: FPGAIdentity) {
+        self.device = device
+        self.memory = memory
+        self.identity = identity
+        self.info = identity.info(backend: device.backend)
+    }
+
+    /// Runs one batch of commands from guest memory, waiting until `deadline` at most.
+    public func submit(batch: UInt64, bytes: UInt32, count: UInt32, deadline: Date) -> FPGABatchResult {
+        final class Box { var result = FPGABatchResult.done(status: 0, failed: UInt32.max) }
+        let box = Box()
+        let finished = device.worker.run(until: deadline) { [self] in box.result = process(batch: batch, bytes: bytes, count: count) }
+        guard finished else {
+            device.markWedged()
+            return .timedOut
+        }
+        for line in problems { device.logger.warning("\(line)", metadata: ["fpga": "\(device.name)"]) }
+        problems.removeAll()
+        return box.result
+    }
+
+    /// Ends the session: waits for its work, scrubs every byte of device
+    /// memory it used, and frees its objects. The bitstream stays loaded.
+    /// Runs on the worker after anything still queued; `done` is called there.
+    public func close(done: @escaping @Sendable () -> Void = {}) {
+        device.worker.post { [self] in
+            for queue in queues.values { try? device.backend.finish(queue) }
+            kernels.removeAll()
+            programs.removeAll()
+            events.removeAll()
+            let live = mems.values.filter { $0.parent == 0 }.map { ($0.buffer, $0.size) }
+            mems.removeAll()
+            released += live
+            scrubReleased()
+            queues.removeAll()
+            internalQueue = nil
+            done()
+        }
+    }
+
+    /// Zeroes released allocations before the runtime may reuse their memory.
+    func scrubReleased() {
+        guard !released.isEmpty else { return }
+        for queue in queues.values { try? device.backend.finish(queue) }
+        if internalQueue == nil { internalQueue = try? device.backend.makeQueue(profiling: false, outOfOrder: false) }
+        guard let queue = internalQueue else { return }
+        for (buffer, size) in released { try? device.backend.scrub(buffer, bytes: size, on: queue) }
+        try? device.backend.finish(queue)
+        for (_, size) in released { allocatedBytes -= min(size, allocatedBytes) }
+        released.removeAll()
+    }
+
+    // MARK: the batch
+
+    func process(batch: UInt64, bytes: UInt32, count: UInt32) -> FPGABatchResult {
+        let header = UInt64(MemoryLayout<kumo_fpga_cmd>.size)
+        let statusOffset = UInt64(MemoryLayout<kumo_fpga_cmd>.offset(of: \kumo_fpga_cmd.status) ?? 20)
+        var offset: UInt64 = 0
+        var first: (Int32, UInt32)?
+        for index in 0..<count {
+            let address = batch + offset
+            guard offset + header <= UInt64(bytes), let cmd = try? memory.load(kumo_fpga_cmd.self, at: address),
+                  cmd.size >= UInt32(header), cmd.size % 8 == 0, offset + UInt64(cmd.size) <= UInt64(bytes) else {
+                problems.append("command \(index) of a batch has a bad size: the rest of the batch was dropped")
+                return .done(status: first?.0 ?? CL_INVALID_VALUE, failed: first?.1 ?? index)
+            }
+            var status: Int32 = CL_SUCCESS
+            do { try run(Command(header: cmd, address: address)) }
+            catch {
+                status = error.status
+                problems.append("command \(index) (\(Self.opName(cmd.op))): \(error.description)")
+            }
+            try? memory.store(status, at: address + statusOffset)
+            if status != CL_SUCCESS, first == nil { first = (status, index) }
+            offset += UInt64(cmd.size)
+        }
+        return .done(status: first?.0 ?? CL_SUCCESS, failed: first?.1 ?? UInt32.max)
+    }
+
+    /// One command's place in guest memory, with checked access to its parts.
+    struct Command {
+        let header: kumo_fpga_cmd
+        let address: UInt64
+        var end: UInt64 { address + UInt64(header.size) }
+        var payloadAddress: UInt64 { address + UInt64(MemoryLayout<kumo_fpga_cmd>.size) }
+        var blocking: Bool { header.flags & UInt16(KUMO_FPGA_BLOCKING) != 0 }
+
+        func waitsAddress<T>(after: T.Type) -> UInt64 { payloadAddress + UInt64(MemoryLayout<T>.size) }
+        func variableAddress<T>(after: T.Type) -> UInt64 {
+            let waits = (UInt64(header.nwait) * 4 + 7) & ~7
+            return waitsAddress(after: T.self) + waits
+        }
+    }
+
+    static func opName(_ op: UInt16) -> String {
+        let names = ["", "INFO", "QUEUE_CREATE", "QUEUE_RELEASE", "MEM_ALLOC", "MEM_SUB", "MEM_RELEASE", "WRITE", "READ",
+                     "COPY", "FILL", "CONFIGURE", "PROGRAM_SOURCE", "PROGRAM_BUILD", "PROGRAM_INFO", "PROGRAM_RELEASE",
+                     "KERNEL_CREATE", "KERNEL_RELEASE", "EXECUTE", "MARKER", "BARRIER", "USER_EVENT", "USER_EVENT_SET",
+                     "EVENT_RELEASE", "EVENT_QUERY", "FLUSH", "FINISH", "WAIT"]
+        return Int(op) < names.count && op > 0 ? names[Int(op)] : "op \(op)"
+    }
+}

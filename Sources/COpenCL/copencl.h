@@ -1,0 +1,3 @@
+/* The host's OpenCL (ocl-icd + PoCL), for the FPGA emulator backend only. */
+#define CL_TARGET_OPENCL_VERSION 300
+#include <CL/cl.h>
