@@ -1,4 +1,6 @@
+import Accelerator
 import CKumoABI
+import Foundation
 import KVM
 #if canImport(Glibc)
 import Glibc
@@ -20,6 +22,8 @@ final class HypercallContext {
     let timeoutSeconds: Double
     var outputBytes: UInt64 = 0
     var randomSource = SystemRandomNumberGenerator()
+    /// The FPGA this run holds, if its manifest names one.
+    var fpga: FPGASession?
 
     init(memory: GuestMemory, input: GuestInput?, output: GuestOutput?, outputLimit: UInt64,
          deadline: ContinuousClock.Instant, timeoutSeconds: Double) {
@@ -41,6 +45,7 @@ final class HypercallContext {
         t[Int(KUMO_HC_EXIT.rawValue)] = { (c, a) throws(HypercallFault) in try c.exit(a) }
         t[Int(KUMO_HC_SLEEP.rawValue)] = { (c, a) throws(HypercallFault) in try c.sleep(a) }
         t[Int(KUMO_HC_RANDOM.rawValue)] = { (c, a) throws(HypercallFault) in try c.random(a) }
+        t[Int(KUMO_HC_FPGA.rawValue)] = { (c, a) throws(HypercallFault) in try c.fpgaBatch(a) }
         return t
     }()
 
@@ -137,6 +142,37 @@ final class HypercallContext {
             i += 8
         }
         try answer(call, ret: Int64(data.count), at: address)
+        return .resume
+    }
+}
+
+extension HypercallContext {
+    static let deviceNotAvailable: Int32 = -2   // CL_DEVICE_NOT_AVAILABLE
+    static let invalidValue: Int32 = -30        // CL_INVALID_VALUE
+
+    /// A batch of FPGA commands. A bad batch fails with an OpenCL status the
+    /// guest sees; only an unreadable call struct is a bad hypercall.
+    func fpgaBatch(_ address: UInt64) throws(HypercallFault) -> HypercallResult {
+        var call = try load(kumo_hc_fpga.self, at: address, "fpga")
+        call.failed = UInt32.max
+        if let session = fpga {
+            if call.bytes > KUMO_FPGA_BATCH_MAX || call.batch < KUMO_IMAGE_BASE
+                || (try? memory.check(call.batch, UInt64(call.bytes))) == nil {
+                call.status = Self.invalidValue
+            } else {
+                let seconds = Double((deadline - ContinuousClock.now) / .nanoseconds(1)) / 1e9
+                switch session.submit(batch: call.batch, bytes: call.bytes, count: call.count,
+                                      deadline: Date(timeIntervalSinceNow: max(seconds, 0))) {
+                case .timedOut: return .finish(.timedOut(seconds: timeoutSeconds), guestTSC: nil)
+                case .done(let status, let failed):
+                    call.status = status
+                    call.failed = failed
+                }
+            }
+        } else {
+            call.status = Self.deviceNotAvailable
+        }
+        do { try memory.store(call, at: address) } catch { throw HypercallFault("fpga: result outside guest memory") }
         return .resume
     }
 }

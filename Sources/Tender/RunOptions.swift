@@ -1,3 +1,4 @@
+import Accelerator
 import CKumoABI
 
 /// Limits and inputs of one run.
@@ -9,6 +10,8 @@ public struct RunOptions: Sendable {
     public var arguments: [String]
     /// "KEY=value" strings.
     public var environment: [String]
+    /// The FPGA granted to this run, for an image whose manifest names one.
+    public var fpga: FPGAAttachment?
 
     public static let defaultMemory: UInt64 = 64 << 20
     public static let defaultTimeout = 30.0
@@ -39,5 +42,16 @@ public struct RunOptions: Sendable {
         for s in arguments + environment where s.utf8.contains(0) {
             throw .invalidLimits("argument or environment string contains a NUL byte")
         }
+    }
+}
+
+/// An FPGA for one run, and what it tells the guest it is.
+public struct FPGAAttachment: Sendable {
+    public let device: FPGADevice
+    public let identity: FPGAIdentity
+
+    public init(device: FPGADevice, identity: FPGAIdentity) {
+        self.device = device
+        self.identity = identity
     }
 }

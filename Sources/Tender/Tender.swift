@@ -1,3 +1,4 @@
+import Accelerator
 import CKumoABI
 import Foundation
 import KVM
@@ -34,7 +35,7 @@ public struct Tender: Sendable {
         try options.validate()
         let stackSize = GuestLayout.stackSize(memorySize: options.memorySize)
         try image.validatePlacement(memorySize: options.memorySize, stackSize: stackSize)
-        try checkDevices(image.manifest)
+        try checkDevices(image.manifest, fpga: options.fpga)
 
         let device: KVMDevice, shell: VMShell, memory: GuestMemory
         do {
@@ -54,7 +55,14 @@ public struct Tender: Sendable {
             try shell.vm.attach(memory: memory)
         } catch { throw .kvm(error) }
         let vcpu = shell.vcpu
-        defer { TenderPools.shared.finish(run: shell, memory: memory, device: device, reuseMemory: pooling) }
+        // A guest with an FPGA: the card may still write its memory until the
+        // session closes, so that memory is never handed to another guest.
+        let session = image.manifest.devices.contains { $0.kind == .fpga }
+            ? options.fpga.map { $0.device.open(memory: memory, identity: $0.identity) } : nil
+        defer {
+            session?.close()
+            TenderPools.shared.finish(run: shell, memory: memory, device: device, reuseMemory: pooling && session == nil)
+        }
 
         let bootInfoAddress: UInt64
         do {
@@ -89,6 +97,7 @@ public struct Tender: Sendable {
             memory: memory, input: image.manifest.has(.stdin) ? input : nil,
             output: image.manifest.has(.console) ? output : nil,
             outputLimit: options.outputLimit, deadline: deadline, timeoutSeconds: options.timeoutSeconds)
+        context.fpga = session
         let watchdog = Watchdog(vcpu: vcpu, deadline: deadline)
         defer { watchdog.cancel() }
         let setup = Self.nanoseconds(ContinuousClock.now - start)
@@ -151,9 +160,16 @@ public struct Tender: Sendable {
     }
 
     /// Refuses an image that needs a device this tender cannot attach.
-    func checkDevices(_ manifest: Manifest) throws(TenderError) {
-        for device in manifest.devices where device.kind == .fpga {
-            throw .unsupportedDevice("\(device.name) (fpga): this node has no FPGA device model yet")
+    func checkDevices(_ manifest: Manifest, fpga: FPGAAttachment?) throws(TenderError) {
+        let wanted = manifest.devices.filter { $0.kind == .fpga }
+        if wanted.count > 1 {
+            throw .unsupportedDevice("the image names \(wanted.count) FPGAs; an instance gets one")
+        }
+        if let device = wanted.first {
+            guard let fpga else { throw .unsupportedDevice("\(device.name) (fpga): no FPGA was granted to this run") }
+            guard !fpga.device.wedged else {
+                throw .unsupportedDevice("\(fpga.device.name) is still busy with an earlier guest's kernel; it cannot be granted")
+            }
         }
     }
 
