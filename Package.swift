@@ -37,7 +37,7 @@ let package = Package(
         .target(
             name: "KumoCommands",
             dependencies: [
-                "Tender",
+                "Tender", "Accelerator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -50,7 +50,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KumoCommandsTests",
-            dependencies: ["KumoCommands", "Tender"]
+            dependencies: ["KumoCommands", "Tender", "Accelerator", "KVM"]
         ),
     ]
 )

@@ -138,7 +138,9 @@ public final class EmulatorBackend: FPGABackend {
         guard let program, status == CL_SUCCESS else { return (nil, "the source was refused (status \(status))", status) }
         let wrapped = Program(program)
         var d: cl_device_id? = device
-        let built = options.withCString { clBuildProgram(program, 1, &d, $0, nil, nil) }
+        // The device model checks every launch against the kernels' signatures, so it needs them.
+        let all = options.contains("-cl-kernel-arg-info") ? options : options + " -cl-kernel-arg-info"
+        let built = all.withCString { clBuildProgram(program, 1, &d, $0, nil, nil) }
         let log = log(of: wrapped)
         return (built == CL_SUCCESS ? wrapped : nil, log, built)
     }

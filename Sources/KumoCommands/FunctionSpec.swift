@@ -1,3 +1,4 @@
+import Accelerator
 import Foundation
 import Yams
 
@@ -26,9 +27,11 @@ public struct FunctionSpec: Equatable, Sendable {
     public var accelerator: Accelerator = .none
     public var bitstream: String?
     public var mode: InvocationMode = .run
+    /// What the FPGA says it is (accelerator: fpga only).
+    public var fpga: FPGAIdentity?
 
     public static let keys = ["name", "sources", "cflags", "files", "memory", "timeout", "output_limit",
-                              "args", "env", "accelerator", "bitstream", "mode"]
+                              "args", "env", "accelerator", "bitstream", "mode", "fpga"]
 
     /// Reads `function.yaml` in `directory`.
     public static func load(directory: String) throws(SpecError) -> FunctionSpec {
@@ -70,13 +73,19 @@ public struct FunctionSpec: Equatable, Sendable {
         if let n = fields["args"] { spec.args = try p.strings(n, "args") }
         if let n = fields["env"] { spec.env = try p.environment(n) }
         if let n = fields["accelerator"] { spec.accelerator = try p.choice(n, "accelerator") }
-        if let n = fields["bitstream"] { spec.bitstream = try p.relativeFile(n, "bitstream") }
+        if let n = fields["bitstream"] { spec.bitstream = try p.bitstream(n) }
+        if let n = fields["fpga"] { spec.fpga = try p.fpgaIdentity(n) }
         if let n = fields["mode"] { spec.mode = try p.choice(n, "mode") }
-        if spec.accelerator == .fpga, spec.bitstream == nil {
-            throw p.error("bitstream", "is required when accelerator is fpga")
-        }
         if spec.accelerator == .none, spec.bitstream != nil {
             throw p.error("bitstream", "needs accelerator: fpga")
+        }
+        if spec.accelerator == .none, spec.fpga != nil {
+            throw p.error("fpga", "needs accelerator: fpga")
+        }
+        if spec.accelerator == .fpga, spec.fpga == nil { spec.fpga = FPGAIdentity() }
+        if let b = spec.bitstream, spec.env["KUMO_BITSTREAM"] == nil {
+            let file = b.hasSuffix(".xclbin") ? (b as NSString).lastPathComponent : b + ".xclbin"
+            spec.env["KUMO_BITSTREAM"] = "/bitstreams/" + file
         }
         return spec
     }

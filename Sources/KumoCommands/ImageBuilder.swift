@@ -51,9 +51,6 @@ public struct ImageBuilder {
     }
 
     func build(directory: String, spec: FunctionSpec) throws -> String {
-        if spec.accelerator == .fpga {
-            throw BuildError.unsupported("accelerator: fpga needs Kumo's virtual OpenCL library, which this version does not ship yet")
-        }
         if spec.mode == .persistent {
             throw BuildError.unsupported("mode: persistent needs `kumo serve`, which this version does not ship yet; use mode: run")
         }
@@ -74,7 +71,11 @@ public struct ImageBuilder {
             objectFiles.append(object)
         }
 
-        let files = try FilePack.collect(spec.files, directory: directory)
+        var files = try FilePack.collect(spec.files, directory: directory)
+        if let bitstream = spec.bitstream {
+            let path = try BitstreamFiles.ensure(bitstream, directory: directory, root: toolchain.root, progress: progress)
+            files.append(try BitstreamFiles.carried(path))
+        }
         let generated = try writeGenerated(spec: spec, files: files, into: objects)
         for (name, source) in generated {
             let object = (objects as NSString).appendingPathComponent(name + ".o")
@@ -86,7 +87,8 @@ public struct ImageBuilder {
         let image = Self.imagePath(directory: directory, spec: spec)
         progress("linking \(spec.name)")
         let temporary = image + ".tmp"
-        let link = try ProcessRunner.run("cc", toolchain.linkArguments(objects: objectFiles, output: temporary), captureStdout: false)
+        let link = try ProcessRunner.run("cc", toolchain.linkArguments(objects: objectFiles, output: temporary,
+                                                                                openCL: spec.accelerator == .fpga), captureStdout: false)
         guard link.status == 0 else { throw BuildError.linkFailed }
         try Self.refuseSyscallInstructions(temporary)
         _ = try Tender.loadImage(path: temporary)  // what the tender will accept

@@ -1,3 +1,4 @@
+import Accelerator
 import Foundation
 import Tender
 
@@ -12,6 +13,7 @@ public struct ImageConfig: Codable, Equatable, Sendable {
     public var env: [String: String]
     public var accelerator: Accelerator
     public var mode: InvocationMode
+    public var fpga: FPGAIdentity?
 
     public init(spec: FunctionSpec) {
         name = spec.name
@@ -22,6 +24,7 @@ public struct ImageConfig: Codable, Equatable, Sendable {
         env = spec.env
         accelerator = spec.accelerator
         mode = spec.mode
+        fpga = spec.accelerator == .fpga ? (spec.fpga ?? FPGAIdentity()) : nil
     }
 
     public static func read(from image: ELFImage) -> ImageConfig? {

@@ -7,7 +7,7 @@ public struct KumoCLI: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "kumo",
         abstract: "Kumo: serverless functions as unikernels on KVM.",
-        subcommands: [BuildCommand.self, RunCommand.self, BenchCommand.self])
+        subcommands: [BuildCommand.self, RunCommand.self, BenchCommand.self, XclbinCommand.self])
 
     public init() {}
 }

@@ -1,3 +1,4 @@
+import Accelerator
 import ArgumentParser
 import Foundation
 import Logging
@@ -25,6 +26,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("output-limit"), help: "Most bytes of stdout+stderr, e.g. 16M (default: the function's).")
     var outputLimit: String?
 
+    @Option(name: .customLong("fpga-reconfigure"), help: "Modelled time to load a bitstream into the FPGA, e.g. 100ms.")
+    var fpgaReconfigure: String = "100ms"
+
     @OptionGroup var common: CommonOptions
 
     @Argument(parsing: .postTerminator, help: "Arguments for the function, after --; they replace its default args.")
@@ -36,6 +40,13 @@ struct RunCommand: ParsableCommand {
             let (image, config) = try loadTarget(target, logger: common.logger())
             var options = config.runOptions(arguments: arguments.isEmpty ? nil : arguments)
             try applyOverrides(&options)
+            if let identity = config.fpga {
+                guard let seconds = Durations.parse(fpgaReconfigure), seconds >= 0, seconds <= 600 else {
+                    throw BuildError.unsupported("--fpga-reconfigure '\(fpgaReconfigure)' is not a duration like 100ms (at most 10m)")
+                }
+                let device = try FPGADevice(reconfigureCost: .nanoseconds(Int64(seconds * 1e9)), logger: common.logger())
+                options.fpga = FPGAAttachment(device: device, identity: identity)
+            }
             report = try Tender(logger: common.logger()).run(
                 image: image, options: options, input: FileDescriptorInput(fd: 0), output: FileDescriptorOutput())
         } catch {

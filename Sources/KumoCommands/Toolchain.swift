@@ -32,7 +32,7 @@ public struct Toolchain: Sendable {
             let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
             if parts.count == 2 { paths[parts[0]] = parts[1] }
         }
-        for key in ["musl", "start", "runtime", "libfdt", "libgcc", "gccinclude", "abi", "ldscript"] where (paths[key] ?? "").isEmpty {
+        for key in ["musl", "start", "runtime", "libfdt", "libgcc", "gccinclude", "abi", "ldscript", "opencl", "clinclude"] where (paths[key] ?? "").isEmpty {
             throw .runtimeBuildFailed("`make config` did not report \(key)")
         }
         return Toolchain(root: root, paths: paths)
@@ -57,17 +57,18 @@ public struct Toolchain: Sendable {
     }
 
     /// The files whose change makes every image stale.
-    var inputs: [String] { [path("start"), path("runtime"), path("ldscript"), path("musl") + "/lib/libc.a"] }
+    var inputs: [String] { [path("start"), path("runtime"), path("ldscript"), path("musl") + "/lib/libc.a", path("opencl")] }
 
+    /// The Khronos headers come first: an unchanged OpenCL host program includes <CL/cl.h>.
     var compileFlags: [String] {
         ["-O2", "-g", "-fno-pie", "-fno-plt", "-nostdinc", "-isystem", path("musl") + "/include",
-         "-isystem", path("gccinclude"), "-I", path("abi")]
+         "-isystem", path("gccinclude"), "-isystem", path("clinclude"), "-I", path("abi")]
     }
 
-    func linkArguments(objects: [String], output: String) -> [String] {
+    func linkArguments(objects: [String], output: String, openCL: Bool = false) -> [String] {
         ["-static", "-nostdlib", "-no-pie", "-Wl,-T," + path("ldscript"), "-Wl,--build-id=none", "-Wl,--no-warn-rwx-segments",
          "-o", output, path("start")] + objects
-            + ["-Wl,--start-group", path("runtime"), path("musl") + "/lib/libc.a", path("libfdt"), path("libgcc"),
-               "-Wl,--end-group"]
+            + ["-Wl,--start-group"] + (openCL ? [path("opencl")] : [])
+            + [path("runtime"), path("musl") + "/lib/libc.a", path("libfdt"), path("libgcc"), "-Wl,--end-group"]
     }
 }
