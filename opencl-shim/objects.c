@@ -31,9 +31,15 @@ void shim_free(void *object)
     free(old);
 }
 
+uintptr_t kumo_memory_end(void);
+
+/* A handle is valid if it points into guest memory, aligned, at a live object
+ * of the right kind: a stray pointer gets an error code, not a fault. */
 int shim_valid(const void *object, uint32_t magic)
 {
-    return object && ((const struct shim_header *)object)->magic == magic && ((const struct shim_header *)object)->refs > 0;
+    uintptr_t at = (uintptr_t)object;
+    if (at < 0x200000 || at % 8 || at + sizeof(struct shim_header) > kumo_memory_end()) return 0;
+    return ((const struct shim_header *)object)->magic == magic && ((const struct shim_header *)object)->refs > 0;
 }
 
 uint32_t shim_next_id(int kind)

@@ -60,6 +60,9 @@ static size_t find_free_run(size_t count)
 
 uint64_t kumo_memory_total(void) { return (uint64_t)page_count * PAGE; }
 
+/* The end of memory a program allocates from (for the OpenCL library's handle checks). */
+uintptr_t kumo_memory_end(void) { return heap_hi; }
+
 uint64_t kumo_memory_free(void)
 {
     uint64_t free_pages = 0;
