@@ -48,6 +48,7 @@ let package = Package(
             name: "TenderTests",
             dependencies: ["Tender", "KVM", "CKumoABI", .product(name: "Logging", package: "swift-log")]
         ),
+        .testTarget(name: "AcceleratorTests", dependencies: ["Accelerator"]),
         .testTarget(
             name: "KumoCommandsTests",
             dependencies: ["KumoCommands", "Tender", "Accelerator", "KVM"]

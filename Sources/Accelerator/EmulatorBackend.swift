@@ -15,8 +15,17 @@ public final class EmulatorBackend: FPGABackend {
     let device: cl_device_id
     public let target: String
 
+    /// Device memory at least this large comes from fresh anonymous mappings
+    /// (the kernel's zeroed pages), never from reused heap memory: see init.
+    public static let freshPagesThreshold: UInt64 = 256 << 10
+
     /// Opens the host's first OpenCL device (PoCL's CPU device on these machines).
     public init() throws(FPGAError) {
+        // The runtime allocates buffers with malloc. A fixed mmap threshold makes
+        // every large one a fresh mapping, zeroed by the kernel, so a tenant can
+        // never read what the host or another tenant left in reused heap memory;
+        // smaller buffers are zero-filled explicitly by the device model.
+        _ = Self.fixMallocThreshold
         var count: cl_uint = 0
         guard clGetPlatformIDs(0, nil, &count) == CL_SUCCESS, count > 0 else {
             throw FPGAError(CL_DEVICE_NOT_AVAILABLE, "the FPGA emulator needs the host's OpenCL runtime: apt-get install -y pocl-opencl-icd ocl-icd-libopencl1")
@@ -41,6 +50,8 @@ public final class EmulatorBackend: FPGABackend {
     }
 
     deinit { clReleaseContext(context) }
+
+    static let fixMallocThreshold: Bool = mallopt(M_MMAP_THRESHOLD, Int32(freshPagesThreshold)) == 1
 
     static func deviceString(_ device: cl_device_id, _ param: cl_device_info) -> String {
         var size = 0

@@ -25,6 +25,14 @@ extension FPGASession {
                             "\(p.size) bytes more would exceed the FPGA's \(identity.globalMemory) bytes (\(allocatedBytes) in use)")
         }
         let buffer = try device.backend.allocate(bytes: p.size, access: try Self.access(p.flags))
+        if p.size < EmulatorBackend.freshPagesThreshold {
+            // Small allocations may reuse host heap memory: zero them before the guest can read them.
+            if internalQueue == nil { internalQueue = try device.backend.makeQueue(profiling: false, outOfOrder: false) }
+            if let queue = internalQueue {
+                try device.backend.scrub(buffer, bytes: p.size, on: queue)
+                try device.backend.finish(queue)
+            }
+        }
         allocatedBytes += p.size
         mems[p.id] = Mem(buffer: buffer, size: p.size, parent: 0)
     }

@@ -1,0 +1,118 @@
+import Accelerator
+import Foundation
+import Logging
+import Testing
+@testable import KumoCommands
+@testable import Tender
+
+/// OpenCL programs built unchanged, booted on KVM with an emulated FPGA.
+@Suite("Virtual OpenCL on an emulated FPGA", .serialized)
+struct FPGATests {
+    static let root = Toolchain.locateRoot() ?? FileManager.default.currentDirectoryPath
+    /// One card for the whole suite, as one node would have: sessions follow each other on it.
+    static let device = Result { try FPGADevice(reconfigureCost: .milliseconds(50), logger: Logger(label: "test")) }
+    let builder: ImageBuilder
+    let tender = Tender(logger: Logger(label: "test"))
+
+    init() throws {
+        builder = ImageBuilder(toolchain: try Toolchain.prepare(root: Self.root), logger: Logger(label: "test"))
+    }
+
+    func boot(_ relative: String, arguments: [String]? = nil, device: FPGADevice? = nil) throws -> (RunReport, CapturedOutput) {
+        let image = try Tender.loadImage(path: try builder.buildIfStale(directory: Self.root + "/" + relative))
+        let config = try #require(ImageConfig.read(from: image))
+        var options = config.runOptions(arguments: arguments)
+        options.fpga = FPGAAttachment(device: try device ?? Self.device.get(), identity: try #require(config.fpga))
+        let output = CapturedOutput()
+        let report = try tender.run(image: image, options: options, input: BytesInput(""), output: output)
+        return (report, output)
+    }
+
+    @Test func vaddMatchesTheCPU() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, out) = try boot("examples/vadd", arguments: ["/bitstreams/vadd.xclbin", "100000"])
+        #expect(report.outcome == .exited(status: 0))
+        #expect(out.stdoutText.contains("vadd on kumo_u250_emulated: 100000 elements, PASS (0 wrong)"))
+    }
+
+    @Test func matmulWithLocalMemoryMatchesTheCPU() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, out) = try boot("examples/matmul", arguments: ["/bitstreams/matmul.xclbin", "64"])
+        #expect(report.outcome == .exited(status: 0))
+        #expect(out.stdoutText.contains("matmul 64x64 x1: PASS (0 wrong)"))
+    }
+
+    @Test func sobelWritesTheFilteredImage() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, out) = try boot("examples/sobel")
+        #expect(report.outcome == .exited(status: 0))
+        let header = Array("P5\n64 48\n255\n".utf8)
+        #expect(Array(out.stdout.prefix(header.count)) == header)
+        let pixels = out.stdout.dropFirst(header.count)
+        #expect(pixels.count == 64 * 48)
+        #expect(pixels.contains { $0 > 100 } && pixels.first == 0)  // edges found, border zero
+    }
+
+    @Test func everyAPICallAndItsErrorsInsideTheGuest() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, out) = try boot("opencl-shim/tests/api")
+        #expect(report.outcome == .exited(status: 0), "\(out.stdoutText.split(separator: "\n").filter { $0.hasPrefix("FAIL") })")
+        #expect(out.stdoutText.contains("146 checks, 0 failed"))
+    }
+
+    @Test func hostileBatchesFailWithOpenCLErrorsAndTheFPGAStillWorks() throws {
+        guard KVMRequirement.check() else { return }
+        for _ in 0..<2 {  // and the next run in the same process is fine
+            let (report, out) = try boot("Tests/Fixtures/guests/fpga-malicious")
+            #expect(report.outcome == .exited(status: 0))
+            let results = Dictionary(out.stdoutText.split(separator: "\n").compactMap { line -> (String, String)? in
+                let parts = line.split(separator: " ", maxSplits: 1)
+                return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+            }, uniquingKeysWith: { a, _ in a })
+            for name in ["batch-outside-memory", "batch-on-page-tables", "unknown-op", "size-zero", "size-past-batch",
+                         "queue-again", "write-from-outside", "read-into-page-tables", "read-absurd-size", "read-past-buffer"] {
+                #expect(results[name] == "-30", "\(name): \(results[name] ?? "missing")")   // CL_INVALID_VALUE
+            }
+            #expect(results["alloc-absurd"] == "-61")          // CL_INVALID_BUFFER_SIZE
+            #expect(results["read-unknown-buffer"] == "-38")   // CL_INVALID_MEM_OBJECT
+            #expect(results["read-released"] == "-38")
+            #expect(results["release-again"] == "-38")
+            #expect(results["read-bad-queue"] == "-36")        // CL_INVALID_COMMAND_QUEUE
+            #expect(results["execute-unknown-kernel"] == "-48") // CL_INVALID_KERNEL
+            #expect(results["configure-absurd"] == "-42")      // CL_INVALID_BINARY
+            #expect(results["configure-garbage"] == "-42")
+            #expect(results["still-works"] == "0 pattern-read-back")
+        }
+    }
+
+    @Test func theNextTenantReadsZerosWhereTheLastLeftData() throws {
+        guard KVMRequirement.check() else { return }
+        let device = try FPGADevice(reconfigureCost: .zero, logger: Logger(label: "test"))
+        let (first, written) = try boot("Tests/Fixtures/guests/fpga-leftover", arguments: ["write"], device: device)
+        #expect(first.outcome == .exited(status: 0))
+        #expect(written.stdoutText.contains("secret written"))
+        let (second, read) = try boot("Tests/Fixtures/guests/fpga-leftover", arguments: ["read"], device: device)
+        #expect(second.outcome == .exited(status: 0))
+        #expect(read.stdoutText.contains("nonzero bytes: 0\n"))
+    }
+
+    @Test func aLoadedBitstreamIsNotLoadedAgain() throws {
+        guard KVMRequirement.check() else { return }
+        let device = try FPGADevice(reconfigureCost: .milliseconds(10), logger: Logger(label: "test"))
+        for _ in 0..<3 {
+            let (report, _) = try boot("examples/vadd", arguments: ["/bitstreams/vadd.xclbin", "1000"], device: device)
+            #expect(report.outcome == .exited(status: 0))
+        }
+        #expect(device.reconfigurations == 1)
+        #expect(device.loadedBitstream != nil)
+    }
+
+    @Test func anImageWithAnFPGANeedsOneGranted() throws {
+        guard KVMRequirement.check() else { return }
+        let image = try Tender.loadImage(path: try builder.buildIfStale(directory: Self.root + "/examples/vadd"))
+        let options = try #require(ImageConfig.read(from: image)).runOptions(arguments: nil)
+        #expect(throws: TenderError.self) {
+            _ = try tender.run(image: image, options: options, input: BytesInput(""), output: CapturedOutput())
+        }
+    }
+}
