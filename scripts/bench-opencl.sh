@@ -28,9 +28,11 @@ run_pair() {   # label, native command, kumo command
   : > "$OUT/n" ; : > "$OUT/k"
   eval "$native" >/dev/null; eval "$kumo" >/dev/null 2>&1   # warm PoCL's kernel cache
   for _ in $(seq "$ROUNDS"); do
-    n=$(now); eval "$native" >/dev/null; echo $(( ($(now) - n) / 1000 )) >> "$OUT/n"
-    k=$(now); eval "$kumo" >/dev/null 2>&1; echo $(( ($(now) - k) / 1000 )) >> "$OUT/k"
+    n=$(now); eval "$native" > "$OUT/nout"; echo $(( ($(now) - n) / 1000 )) >> "$OUT/n"
+    k=$(now); eval "$kumo" 2>/dev/null > "$OUT/kout"; echo $(( ($(now) - k) / 1000 )) >> "$OUT/k"
   done
+  echo "  in-program, native: $(tail -1 "$OUT/nout")"
+  echo "  in-program, kumo:   $(tail -1 "$OUT/kout")"
   local nm km
   nm=$(median < "$OUT/n"); km=$(median < "$OUT/k")
   awk -v l="$label" -v n="$nm" -v k="$km" 'BEGIN { printf "%-28s native %9.1f ms   kumo %9.1f ms   kumo/native %.3f\n", l, n/1000, k/1000, k/n }'

@@ -88,6 +88,8 @@ int main(int argc, char **argv)
 
     int calls = 10000, one = 1;
     size_t global = 1;
+    int zero = 0;
+    CHECK(clEnqueueWriteBuffer(q, small, CL_TRUE, 0, 4, &zero, 0, NULL, NULL));
     CHECK(clSetKernelArg(k, 0, sizeof small, &small));
     CHECK(clFinish(q));
     double t5 = now();
