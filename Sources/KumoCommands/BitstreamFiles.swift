@@ -6,11 +6,24 @@ enum BitstreamFiles {
     /// The guest finds its bitstream here (also in KUMO_BITSTREAM).
     static let guestDirectory = "/bitstreams"
 
+    /// The files a bitstream is made of: an image carrying it is stale when one of them changes.
+    static func inputs(_ bitstream: String, directory: String, root: String) -> [String] {
+        let (xclbin, source) = paths(bitstream, directory: directory, root: root)
+        return [xclbin] + (source.map { [$0] } ?? [])
+    }
+
+    /// The .xclbin, and for a named bitstream the OpenCL C it is built from.
+    static func paths(_ bitstream: String, directory: String, root: String) -> (xclbin: String, source: String?) {
+        if bitstream.hasSuffix(".xclbin") { return ((directory as NSString).appendingPathComponent(bitstream), nil) }
+        let dir = (root as NSString).appendingPathComponent("fpga-bitstreams")
+        return (dir + "/\(bitstream).xclbin", dir + "/\(bitstream).cl")
+    }
+
     /// The .xclbin for `bitstream` (a name in fpga-bitstreams/ or a relative path), built when stale.
     static func ensure(_ bitstream: String, directory: String, root: String, progress: (String) -> Void) throws -> String {
-        if bitstream.hasSuffix(".xclbin") { return (directory as NSString).appendingPathComponent(bitstream) }
-        let dir = (root as NSString).appendingPathComponent("fpga-bitstreams")
-        let xclbin = dir + "/\(bitstream).xclbin", source = dir + "/\(bitstream).cl"
+        let (xclbin, named) = paths(bitstream, directory: directory, root: root)
+        guard let source = named else { return xclbin }
+        let dir = (xclbin as NSString).deletingLastPathComponent
         guard FileManager.default.fileExists(atPath: source) || FileManager.default.fileExists(atPath: xclbin) else {
             throw BuildError.unsupported("bitstream \(bitstream): neither \(source) nor \(xclbin) exists")
         }

@@ -24,7 +24,7 @@ public struct ImageBuilder {
         let spec = try FunctionSpec.load(directory: directory)
         return try Self.locked(directory) {
             let image = Self.imagePath(directory: directory, spec: spec)
-            if let built = Self.modified(image), built > newestInput(directory: directory) { return image }
+            if let built = Self.modified(image), built > newestInput(directory: directory, spec: spec) { return image }
             return try build(directory: directory, spec: spec)
         }
     }
@@ -162,9 +162,10 @@ public struct ImageBuilder {
         }
     }
 
-    func newestInput(directory: String) -> Date {
+    func newestInput(directory: String, spec: FunctionSpec) -> Date {
         var newest = Date.distantPast
-        for path in toolchain.inputs { if let d = Self.modified(path), d > newest { newest = d } }
+        let bitstream = spec.bitstream.map { BitstreamFiles.inputs($0, directory: directory, root: toolchain.root) } ?? []
+        for path in toolchain.inputs + bitstream { if let d = Self.modified(path), d > newest { newest = d } }
         let enumerator = FileManager.default.enumerator(atPath: directory)
         while let child = enumerator?.nextObject() as? String {
             if child == ".kumo" || child.hasPrefix(".kumo/") { enumerator?.skipDescendants(); continue }

@@ -107,6 +107,27 @@ struct FPGATests {
         #expect(device.loadedBitstream != nil)
     }
 
+    @Test func anImageIsRebuiltWhenItsNamedBitstreamsSourceChanges() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kumo-bitstream-\(UUID().uuidString)").path
+        let name = "test-\(UInt32.random(in: 0...UInt32.max))"
+        let source = Self.root + "/fpga-bitstreams/\(name).cl", xclbin = Self.root + "/fpga-bitstreams/\(name).xclbin"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { for p in [dir, source, xclbin] { try? FileManager.default.removeItem(atPath: p) } }
+        try "name: carrier\nsources: [main.c]\naccelerator: fpga\nbitstream: \(name)\n"
+            .write(toFile: dir + "/function.yaml", atomically: true, encoding: .utf8)
+        try "int main(void) { return 0; }\n".write(toFile: dir + "/main.c", atomically: true, encoding: .utf8)
+        try "__kernel void k(__global int *x) { x[0] = 1; }\n".write(toFile: source, atomically: true, encoding: .utf8)
+        let image = try builder.buildIfStale(directory: dir)
+        let first = try #require(ImageBuilder.modified(image))
+        let firstBitstream = try #require(ImageBuilder.modified(xclbin))
+        #expect(try builder.buildIfStale(directory: dir) == image)
+        #expect(ImageBuilder.modified(image) == first)                    // nothing changed: not rebuilt
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(5)], ofItemAtPath: source)
+        _ = try builder.buildIfStale(directory: dir)
+        #expect(try #require(ImageBuilder.modified(image)) > first)        // the kernel source changed: rebuilt
+        #expect(try #require(ImageBuilder.modified(xclbin)) > firstBitstream)
+    }
+
     @Test func anImageWithAnFPGANeedsOneGranted() throws {
         guard KVMRequirement.check() else { return }
         let image = try Tender.loadImage(path: try builder.buildIfStale(directory: Self.root + "/examples/vadd"))
