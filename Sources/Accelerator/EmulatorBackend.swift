@@ -8,7 +8,14 @@ public final class EmulatorBackend: FPGABackend {
     public final class Queue { let handle: cl_command_queue; init(_ h: cl_command_queue) { handle = h }; deinit { clReleaseCommandQueue(handle) } }
     public final class Buffer { let handle: cl_mem; init(_ h: cl_mem) { handle = h }; deinit { clReleaseMemObject(handle) } }
     public final class Program { let handle: cl_program; init(_ h: cl_program) { handle = h }; deinit { clReleaseProgram(handle) } }
-    public final class Kernel { let handle: cl_kernel; init(_ h: cl_kernel) { handle = h }; deinit { clReleaseKernel(handle) } }
+    public final class Kernel {
+        let handle: cl_kernel
+        /// What each argument was last set to: a launch sets only what changed.
+        var bound: [BoundArgument?] = []
+        init(_ h: cl_kernel) { handle = h }
+        deinit { clReleaseKernel(handle) }
+    }
+    enum BoundArgument: Equatable { case buffer(UInt), local(UInt32), value([UInt8]) }
     public final class Event { let handle: cl_event; init(_ h: cl_event) { handle = h }; deinit { clReleaseEvent(handle) } }
 
     let context: cl_context

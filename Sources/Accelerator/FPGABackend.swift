@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the device model asks of the thing that really runs kernels. The
 /// requests are about an FPGA, not about OpenCL: memory, transfer, execute,
 /// sync. The emulator (`EmulatorBackend`, on the host's OpenCL runtime) is one
@@ -31,10 +33,11 @@ public protocol FPGABackend: AnyObject {
     /// The kernel's signature as the build knows it (for programs built from source).
     func signature(of kernel: Kernel, name: String) throws(FPGAError) -> KernelSignature
 
+    /// Transfers never block: the device model waits, with a deadline, where the guest must.
     func write(_ buffer: Buffer, offset: UInt64, from bytes: UnsafeRawBufferPointer, on queue: Queue,
-               after waits: [Event], blocking: Bool) throws(FPGAError) -> Event
+               after waits: [Event]) throws(FPGAError) -> Event
     func read(_ buffer: Buffer, offset: UInt64, into bytes: UnsafeMutableRawBufferPointer, on queue: Queue,
-              after waits: [Event], blocking: Bool) throws(FPGAError) -> Event
+              after waits: [Event]) throws(FPGAError) -> Event
     func copy(from source: Buffer, offset sourceOffset: UInt64, to destination: Buffer, offset destinationOffset: UInt64,
               bytes: UInt64, on queue: Queue, after waits: [Event]) throws(FPGAError) -> Event
     func fill(_ buffer: Buffer, offset: UInt64, bytes: UInt64, pattern: [UInt8], on queue: Queue,
@@ -46,9 +49,13 @@ public protocol FPGABackend: AnyObject {
     func makeUserEvent() throws(FPGAError) -> Event
     func complete(userEvent: Event, status: Int32) throws(FPGAError)
     func state(of event: Event) -> EventState
+    /// The execution status alone (cheaper than `state`).
+    func status(of event: Event) -> Int32
     func flush(_ queue: Queue)
+    /// Waits for everything queued, however long it takes (closing a session, on the card's worker).
     func finish(_ queue: Queue) throws(FPGAError)
-    func wait(for events: [Event]) throws(FPGAError)
+    /// Waits until every event has completed or `deadline` passes (false). Throws if one failed.
+    func wait(for events: [Event], until deadline: Date) throws(FPGAError) -> Bool
 }
 
 public enum BufferAccess: Sendable {

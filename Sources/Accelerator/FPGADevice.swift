@@ -43,8 +43,9 @@ public final class FPGADevice: @unchecked Sendable {
 
     func markWedged() { state.withLock { $0.wedged = true } }
 
-    /// Worker-only: programs the fabric, unless it already holds this bitstream.
-    func configure(_ bitstream: Bitstream) throws(FPGAError) -> EmulatorBackend.Program {
+    /// Programs the fabric, unless it already holds this bitstream; the modelled
+    /// reconfiguration time counts against the guest's deadline.
+    func configure(_ bitstream: Bitstream, deadline: Date) throws(FPGAError) -> EmulatorBackend.Program {
         if let loaded, loaded.uuid == bitstream.xclbin.uuid, loaded.bitstream.payload == bitstream.payload {
             return loaded.program
         }
@@ -52,7 +53,12 @@ public final class FPGADevice: @unchecked Sendable {
             throw .invalidBinary("xclbin: built for \(bitstream.target), but this FPGA is \(backend.target); rebuild it with `kumo xclbin build`")
         }
         loaded = nil
-        Thread.sleep(forTimeInterval: Double(reconfigureCost.components.seconds) + Double(reconfigureCost.components.attoseconds) / 1e18)
+        let cost = Double(reconfigureCost.components.seconds) + Double(reconfigureCost.components.attoseconds) / 1e18
+        guard Date(timeIntervalSinceNow: cost) < deadline else {
+            Thread.sleep(until: deadline)
+            throw FPGAError(FPGASession.pastDeadline, "the deadline passed while the FPGA was being reconfigured")
+        }
+        Thread.sleep(forTimeInterval: cost)
         let program = try backend.configure(payload: bitstream.payload)
         loaded = (bitstream.xclbin.uuid, bitstream, program)
         state.withLock {
@@ -63,8 +69,13 @@ public final class FPGADevice: @unchecked Sendable {
         return program
     }
 
-    /// Attaches the card to one instance's guest memory.
-    public func open(memory: GuestMemory, identity: FPGAIdentity) -> FPGASession {
-        FPGASession(device: self, memory: memory, identity: identity)
+    /// Attaches the card to one instance's guest memory, once the last
+    /// session's memory is scrubbed; nil if that does not end in `patience`.
+    public func open(memory: GuestMemory, identity: FPGAIdentity, patience: TimeInterval = 10) -> FPGASession? {
+        guard !wedged, worker.run(until: Date(timeIntervalSinceNow: patience), {}) else {
+            markWedged()
+            return nil
+        }
+        return FPGASession(device: self, memory: memory, identity: identity)
     }
 }

@@ -17,12 +17,15 @@ extension FPGASession {
         case Int(KUMO_FPGA_QUEUE_CREATE.rawValue):
             let p = try payload(c, kumo_fpga_queue.self)
             try claim(p.id, in: queues, "queue")
-            queues[p.id] = try device.backend.makeQueue(profiling: p.flags & KUMO_FPGA_QUEUE_PROFILING != 0,
-                                                        outOfOrder: p.flags & KUMO_FPGA_QUEUE_OUT_OF_ORDER != 0)
+            let unordered = p.flags & KUMO_FPGA_QUEUE_OUT_OF_ORDER != 0
+            queues[p.id] = try device.backend.makeQueue(profiling: p.flags & KUMO_FPGA_QUEUE_PROFILING != 0, outOfOrder: unordered)
+            if unordered { outOfOrder.insert(p.id) }
         case Int(KUMO_FPGA_QUEUE_RELEASE.rawValue):
             let id = try payload(c, kumo_fpga_id.self).id
-            guard let queue = queues.removeValue(forKey: id) else { throw FPGAError(CL_INVALID_COMMAND_QUEUE, "no queue \(id)") }
-            try? device.backend.finish(queue)
+            // Released, its queued work still completes (guest memory stays mapped until the session closes).
+            guard queues.removeValue(forKey: id) != nil else { throw FPGAError(CL_INVALID_COMMAND_QUEUE, "no queue \(id)") }
+            lastEvents.removeValue(forKey: id)
+            outOfOrder.remove(id)
         case Int(KUMO_FPGA_MEM_ALLOC.rawValue): try allocate(c)
         case Int(KUMO_FPGA_MEM_SUB.rawValue): try subBuffer(c)
         case Int(KUMO_FPGA_MEM_RELEASE.rawValue): try releaseMem(try payload(c, kumo_fpga_id.self).id)
@@ -67,12 +70,10 @@ extension FPGASession {
                                             started: s.started, ended: s.ended), at: q.reply)
         case Int(KUMO_FPGA_FLUSH.rawValue): device.backend.flush(try queue(c))
         case Int(KUMO_FPGA_FINISH.rawValue):
-            try device.backend.finish(try queue(c))
-            if !released.isEmpty { scrubReleased() }
+            try settle(queueID: c.header.queue)
+            if !released.isEmpty { try scrubReleased() }
         case Int(KUMO_FPGA_WAIT.rawValue):
-            let waits = try waitList(c, after: kumo_fpga_id.self)
-            do { try device.backend.wait(for: waits) }
-            catch { throw FPGAError(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST, "an awaited event failed") }
+            try settle(try waitList(c, after: kumo_fpga_id.self))
         default:
             throw .invalidValue("unknown command \(c.header.op)")
         }
@@ -136,11 +137,12 @@ extension FPGASession {
 
     /// Keeps the command's event if the guest asked for one; waits if it is blocking.
     func finishQueued(_ c: Command, _ event: Backend.Event) throws(FPGAError) {
+        if !outOfOrder.contains(c.header.queue) { lastEvents[c.header.queue] = event }
         if c.header.event != 0 {
             try claim(c.header.event, in: events, "event")
             events[c.header.event] = (event, false)
         }
-        if c.blocking { try device.backend.wait(for: [event]) }
+        if c.blocking { try settle([event]) }
     }
 
     static func checkRange(_ offset: UInt64, _ size: UInt64, within total: UInt64, _ what: String) throws(FPGAError) {

@@ -19,7 +19,7 @@ extension FPGASession {
         guard p.size > 0, p.size <= info.max_alloc else {
             throw FPGAError(CL_INVALID_BUFFER_SIZE, "a buffer of \(p.size) bytes; the most is \(info.max_alloc)")
         }
-        if allocatedBytes + p.size > identity.globalMemory, !released.isEmpty { scrubReleased() }
+        if allocatedBytes + p.size > identity.globalMemory, !released.isEmpty { try scrubReleased() }
         guard allocatedBytes + p.size <= identity.globalMemory else {
             throw FPGAError(CL_MEM_OBJECT_ALLOCATION_FAILURE,
                             "\(p.size) bytes more would exceed the FPGA's \(identity.globalMemory) bytes (\(allocatedBytes) in use)")
@@ -27,11 +27,9 @@ extension FPGASession {
         let buffer = try device.backend.allocate(bytes: p.size, access: try Self.access(p.flags))
         if p.size < EmulatorBackend.freshPagesThreshold {
             // Small allocations may reuse host heap memory: zero them before the guest can read them.
-            if internalQueue == nil { internalQueue = try device.backend.makeQueue(profiling: false, outOfOrder: false) }
-            if let queue = internalQueue {
-                try device.backend.scrub(buffer, bytes: p.size, on: queue)
-                try device.backend.finish(queue)
-            }
+            let queue = try ownQueue()
+            try device.backend.scrub(buffer, bytes: p.size, on: queue)
+            try settle(queue: queue)
         }
         allocatedBytes += p.size
         mems[p.id] = Mem(buffer: buffer, size: p.size, parent: 0)
@@ -70,9 +68,8 @@ extension FPGASession {
         let bytes = try guestBytes(p.guest, p.size)
         let waits = try waitList(c, after: kumo_fpga_transfer.self)
         let event = Int(c.header.op) == Int(KUMO_FPGA_WRITE.rawValue)
-            ? try device.backend.write(m.buffer, offset: p.offset, from: UnsafeRawBufferPointer(bytes), on: queue,
-                                       after: waits, blocking: c.blocking)
-            : try device.backend.read(m.buffer, offset: p.offset, into: bytes, on: queue, after: waits, blocking: c.blocking)
+            ? try device.backend.write(m.buffer, offset: p.offset, from: UnsafeRawBufferPointer(bytes), on: queue, after: waits)
+            : try device.backend.read(m.buffer, offset: p.offset, into: bytes, on: queue, after: waits)
         try finishQueued(c, event)
     }
 

@@ -15,7 +15,7 @@ extension FPGASession {
         let bytes = Array(UnsafeRawBufferPointer(try guestBytes(p.data, p.length)))
         do {
             let bitstream = try Bitstream(bytes: bytes)
-            let program = try device.configure(bitstream)
+            let program = try device.configure(bitstream, deadline: deadline)
             let log = "loaded bitstream \(bitstream.xclbin.uuidString) (\(bitstream.kernels.map(\.name).joined(separator: ", ")))"
             programs[p.id] = Program(program: program, bitstream: bitstream, log: log)
             writeLog(log, p.log, p.log_length)

@@ -1,8 +1,9 @@
 import Foundation
 
-/// The one thread that drives one FPGA. Requests run on it in order; the
-/// caller (a vCPU thread at a doorbell) waits with a deadline, so a kernel
-/// that never ends costs the guest its timeout, never the tender its thread.
+/// The card's own thread, for what happens between tenants: closing a
+/// session (waiting for its work, scrubbing its memory) runs here, in order,
+/// off the instance's path; the next session opens once that is done. A
+/// kernel that never ends leaves this thread waiting, never a vCPU thread.
 final class FPGAWorker: @unchecked Sendable {
     private final class Job {
         let body: () -> Void

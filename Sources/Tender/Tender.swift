@@ -58,7 +58,11 @@ public struct Tender: Sendable {
         // A guest with an FPGA: the card may still write its memory until the
         // session closes, so that memory is never handed to another guest.
         let session = image.manifest.devices.contains { $0.kind == .fpga }
-            ? options.fpga.map { $0.device.open(memory: memory, identity: $0.identity) } : nil
+            ? options.fpga.flatMap { $0.device.open(memory: memory, identity: $0.identity) } : nil
+        if image.manifest.devices.contains(where: { $0.kind == .fpga }), session == nil {
+            TenderPools.shared.finish(run: shell, memory: memory, device: device, reuseMemory: pooling)
+            throw .unsupportedDevice("the FPGA did not finish scrubbing the last instance's memory; it is out of service")
+        }
         defer {
             session?.close()
             TenderPools.shared.finish(run: shell, memory: memory, device: device, reuseMemory: pooling && session == nil)

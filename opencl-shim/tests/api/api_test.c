@@ -235,6 +235,11 @@ int main(void)
     clEnqueueReadBuffer(q, copy, CL_TRUE, 0, sizeof back, back, 0, NULL, NULL);
     EXPECT(back[3] == 6.0f && back[10] == -2.0f && back[255] == 510.0f, "kernel results");
     clReleaseEvent(kev);
+    float half = 0.5f;
+    clSetKernelArg(k, 1, sizeof half, &half);
+    EXPECT_ERR(clEnqueueNDRangeKernel(q, k, 1, NULL, &global, &local, 0, NULL, NULL), CL_SUCCESS, "a launch with a changed argument");
+    clEnqueueReadBuffer(q, copy, CL_TRUE, 0, sizeof back, back, 0, NULL, NULL);
+    EXPECT(back[3] == 3.0f && back[10] == -1.0f && back[255] == 255.0f, "the changed argument reached the kernel");
     EXPECT_ERR(clEnqueueTask(q, k, 0, NULL, NULL), CL_SUCCESS, "clEnqueueTask");
 
     /* User events, markers, barriers, out-of-order queue */
