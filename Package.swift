@@ -11,6 +11,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The guest ABI header, shared with the runtime in unikernel/.
@@ -34,10 +39,37 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // function.yaml and the config an image carries.
+        .target(
+            name: "Functions",
+            dependencies: ["Tender", "Accelerator", .product(name: "Yams", package: "Yams")]
+        ),
+        // One node: instance processes, their pool, scheduling per function, the FPGA inventory.
+        .target(
+            name: "Node",
+            dependencies: [
+                "Tender", "Accelerator", "Functions", "CKumoABI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // `kumo serve`: the HTTP gateway and its SQLite state.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "Node", "Functions", "Tender", "Accelerator",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "KumoCommands",
             dependencies: [
-                "Tender", "Accelerator",
+                "Tender", "Accelerator", "Functions", "Node", "Gateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -51,7 +83,7 @@ let package = Package(
         .testTarget(name: "AcceleratorTests", dependencies: ["Accelerator"]),
         .testTarget(
             name: "KumoCommandsTests",
-            dependencies: ["KumoCommands", "Tender", "Accelerator", "KVM"]
+            dependencies: ["KumoCommands", "Tender", "Accelerator", "KVM", "Functions", "Node", "Gateway"]
         ),
     ]
 )

@@ -25,12 +25,16 @@ public final class FPGADevice: @unchecked Sendable {
         var wedged = false
     }
 
-    public init(name: String = "fpga0", reconfigureCost: Duration = .milliseconds(100), logger: Logger) throws(FPGAError) {
+    /// `fabricHolds`: the bitstream the card kept from its last grant (the node's
+    /// inventory knows it); loading that one again costs no reconfiguration.
+    public init(name: String = "fpga0", reconfigureCost: Duration = .milliseconds(100),
+                fabricHolds: String? = nil, logger: Logger) throws(FPGAError) {
         self.name = name
         self.reconfigureCost = reconfigureCost
         self.logger = logger
         self.backend = try EmulatorBackend()
         self.worker = FPGAWorker(name: "kumo.\(name)")
+        state.withLock { $0.loadedUUID = fabricHolds }
     }
 
     /// How many times a bitstream was loaded into the fabric.
@@ -52,7 +56,14 @@ public final class FPGADevice: @unchecked Sendable {
         guard bitstream.target == backend.target else {
             throw .invalidBinary("xclbin: built for \(bitstream.target), but this FPGA is \(backend.target); rebuild it with `kumo xclbin build`")
         }
+        let kept = loaded == nil && state.withLock { $0.loadedUUID } == bitstream.xclbin.uuidString
         loaded = nil
+        if kept {
+            // The fabric already holds it from the card's last grant: no reprogramming.
+            let program = try backend.configure(payload: bitstream.payload)
+            loaded = (bitstream.xclbin.uuid, bitstream, program)
+            return program
+        }
         let cost = Double(reconfigureCost.components.seconds) + Double(reconfigureCost.components.attoseconds) / 1e18
         guard Date(timeIntervalSinceNow: cost) < deadline else {
             Thread.sleep(until: deadline)

@@ -1,3 +1,4 @@
+import Functions
 import Foundation
 
 /// Packs carried files into the read-only tree format of kumo_abi.h

@@ -1,3 +1,4 @@
+import Functions
 import CKumoABI
 import Foundation
 import Logging
@@ -51,9 +52,6 @@ public struct ImageBuilder {
     }
 
     func build(directory: String, spec: FunctionSpec) throws -> String {
-        if spec.mode == .persistent {
-            throw BuildError.unsupported("mode: persistent needs `kumo serve`, which this version does not ship yet; use mode: run")
-        }
         let out = (directory as NSString).appendingPathComponent(".kumo")
         let objects = (out as NSString).appendingPathComponent("obj")
         try? FileManager.default.removeItem(atPath: objects)
@@ -102,7 +100,9 @@ public struct ImageBuilder {
     /// The manifest + config note (C) and the file tree (assembly with .incbin).
     func writeGenerated(spec: FunctionSpec, files: [(destination: String, data: [UInt8], mode: UInt32)],
                         into dir: String) throws -> [(String, String)] {
-        var devices = [("console", "KUMO_DEVICE_CONSOLE"), ("stdin", "KUMO_DEVICE_STDIN")]
+        var devices = [("console", "KUMO_DEVICE_CONSOLE")]
+        // run: the request body is stdin; persistent: requests come by hypercall (kumo.h).
+        devices.append(spec.mode == .persistent ? ("requests", "KUMO_DEVICE_REQUESTS") : ("stdin", "KUMO_DEVICE_STDIN"))
         if !files.isEmpty { devices.append(("files", "KUMO_DEVICE_FILES")) }
         if spec.accelerator == .fpga { devices.append(("fpga0", "KUMO_DEVICE_FPGA")) }
         let config = try JSONEncoder().encode(ImageConfig(spec: spec)) + [0]

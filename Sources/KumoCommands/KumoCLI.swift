@@ -3,13 +3,30 @@ import Foundation
 import Logging
 
 /// `kumo`: build and run unikernel functions.
-public struct KumoCLI: ParsableCommand {
+public struct KumoCLI: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "kumo",
         abstract: "Kumo: serverless functions as unikernels on KVM.",
-        subcommands: [BuildCommand.self, RunCommand.self, BenchCommand.self, XclbinCommand.self])
+        subcommands: [BuildCommand.self, RunCommand.self, ServeCommand.self, DeployCommand.self, InvokeCommand.self,
+                      ListCommand.self, DescribeCommand.self, LogsCommand.self, RemoveCommand.self,
+                      AcceleratorsCommand.self, TenantCommand.self, CallCommand.self, BenchCommand.self,
+                      XclbinCommand.self, InstanceCommand.self])
 
     public init() {}
+
+    /// Parses and runs a command, async or not (a main.swift cannot use @main).
+    public static func runAsRoot() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 struct CommonOptions: ParsableArguments {

@@ -1,3 +1,4 @@
+import Functions
 import Accelerator
 import ArgumentParser
 import Foundation
@@ -77,6 +78,12 @@ struct RunCommand: ParsableCommand {
 /// A directory is built if stale; a file is loaded as an image. Either way the
 /// image's own config note gives the defaults.
 func loadTarget(_ target: String, logger: Logger) throws -> (ELFImage, ImageConfig) {
+    let (image, config, _) = try loadTargetWithPath(target, logger: logger)
+    return (image, config)
+}
+
+/// loadTarget, also giving the image file's path.
+func loadTargetWithPath(_ target: String, logger: Logger) throws -> (ELFImage, ImageConfig, String) {
     var path = target
     if isDirectory(target) {
         let builder = ImageBuilder(toolchain: try Toolchain.prepare(), logger: logger) {
@@ -87,5 +94,5 @@ func loadTarget(_ target: String, logger: Logger) throws -> (ELFImage, ImageConf
     let image = try Tender.loadImage(path: path)
     let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
     let config = ImageConfig.read(from: image) ?? ImageConfig(spec: FunctionSpec(name: name, sources: []))
-    return (image, config)
+    return (image, config, path)
 }

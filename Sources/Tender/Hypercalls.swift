@@ -18,12 +18,19 @@ final class HypercallContext {
     let input: GuestInput?
     let output: GuestOutput?
     let outputLimit: UInt64
-    let deadline: ContinuousClock.Instant
-    let timeoutSeconds: Double
+    /// Persistent mode moves these with each request.
+    var deadline: ContinuousClock.Instant
+    var timeoutSeconds: Double
     var outputBytes: UInt64 = 0
     var randomSource = SystemRandomNumberGenerator()
     /// The FPGA this run holds, if its manifest names one.
     var fpga: FPGASession?
+    /// Persistent mode: where requests come from (the manifest names `requests`).
+    var channel: (any InvocationChannel)?
+    /// Persistent mode: a request was handed out and not yet answered.
+    var requestPending = false
+    var pendingRequest: GuestRequest?
+    weak var watchdog: Watchdog?
 
     init(memory: GuestMemory, input: GuestInput?, output: GuestOutput?, outputLimit: UInt64,
          deadline: ContinuousClock.Instant, timeoutSeconds: Double) {
@@ -46,6 +53,7 @@ final class HypercallContext {
         t[Int(KUMO_HC_SLEEP.rawValue)] = { (c, a) throws(HypercallFault) in try c.sleep(a) }
         t[Int(KUMO_HC_RANDOM.rawValue)] = { (c, a) throws(HypercallFault) in try c.random(a) }
         t[Int(KUMO_HC_FPGA.rawValue)] = { (c, a) throws(HypercallFault) in try c.fpgaBatch(a) }
+        t[Int(KUMO_HC_REQUEST.rawValue)] = { (c, a) throws(HypercallFault) in try c.nextRequest(a) }
         return t
     }()
 

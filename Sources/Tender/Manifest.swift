@@ -6,6 +6,8 @@ public enum DeviceKind: UInt32, Sendable, CaseIterable {
     case stdin = 2
     case files = 3
     case fpga = 4
+    /// Persistent mode: requests arrive by hypercall, not one per boot.
+    case requests = 5
 }
 
 public struct ManifestDevice: Equatable, Sendable {

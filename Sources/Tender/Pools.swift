@@ -67,6 +67,12 @@ final class TenderPools: Sendable {
         memory.withLock { $0[region.size, default: []].append(region) }
     }
 
+    /// Makes the spare VM now (an instance process does this while it waits for work).
+    func prepare() {
+        guard let device = try? KVMDevice.shared() else { return }
+        background.sync { refill(device: device) }
+    }
+
     private func refill(device: KVMDevice) {
         while shells.withLock({ $0.count }) < Self.spareShells {
             guard let vm = try? device.createVM(), let vcpu = try? vm.createVCPU() else { return }

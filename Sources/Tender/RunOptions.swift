@@ -12,6 +12,8 @@ public struct RunOptions: Sendable {
     public var environment: [String]
     /// The FPGA granted to this run, for an image whose manifest names one.
     public var fpga: FPGAAttachment?
+    /// Persistent mode: where requests come from, for an image whose manifest names `requests`.
+    public var channel: (any InvocationChannel)?
 
     public static let defaultMemory: UInt64 = 64 << 20
     public static let defaultTimeout = 30.0
@@ -27,7 +29,7 @@ public struct RunOptions: Sendable {
         self.environment = environment
     }
 
-    func validate() throws(TenderError) {
+    public func validate() throws(TenderError) {
         guard memorySize >= KUMO_MEMORY_MIN, memorySize <= KUMO_MEMORY_MAX else {
             throw .invalidLimits("memory must be between 8M and 2G, not \(memorySize) bytes")
         }

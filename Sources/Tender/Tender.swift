@@ -15,6 +15,12 @@ public struct Tender: Sendable {
         self.pooling = pooling
     }
 
+    /// Opens KVM and makes a warmed spare VM, so that the first boot of this
+    /// process takes the fast path (a pre-started instance process calls it).
+    public static func prewarm() {
+        TenderPools.shared.prepare()
+    }
+
     /// Loads and validates an image file (ELF + manifest).
     public static func loadImage(path: String) throws(TenderError) -> ELFImage {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
@@ -35,7 +41,7 @@ public struct Tender: Sendable {
         try options.validate()
         let stackSize = GuestLayout.stackSize(memorySize: options.memorySize)
         try image.validatePlacement(memorySize: options.memorySize, stackSize: stackSize)
-        try checkDevices(image.manifest, fpga: options.fpga)
+        try checkDevices(image.manifest, fpga: options.fpga, channel: options.channel)
 
         let device: KVMDevice, shell: VMShell, memory: GuestMemory
         do {
@@ -102,7 +108,9 @@ public struct Tender: Sendable {
             output: image.manifest.has(.console) ? output : nil,
             outputLimit: options.outputLimit, deadline: deadline, timeoutSeconds: options.timeoutSeconds)
         context.fpga = session
+        context.channel = image.manifest.has(.requests) ? options.channel : nil
         let watchdog = Watchdog(vcpu: vcpu, deadline: deadline)
+        context.watchdog = watchdog
         defer { watchdog.cancel() }
         let setup = Self.nanoseconds(ContinuousClock.now - start)
         return try runLoop(vcpu: vcpu, image: image, context: context, watchdog: watchdog,
@@ -164,10 +172,13 @@ public struct Tender: Sendable {
     }
 
     /// Refuses an image that needs a device this tender cannot attach.
-    func checkDevices(_ manifest: Manifest, fpga: FPGAAttachment?) throws(TenderError) {
+    func checkDevices(_ manifest: Manifest, fpga: FPGAAttachment?, channel: (any InvocationChannel)?) throws(TenderError) {
         let wanted = manifest.devices.filter { $0.kind == .fpga }
         if wanted.count > 1 {
             throw .unsupportedDevice("the image names \(wanted.count) FPGAs; an instance gets one")
+        }
+        if manifest.has(.requests), channel == nil {
+            throw .unsupportedDevice("this function is mode: persistent; it serves requests under `kumo serve` (deploy it), not `kumo run`")
         }
         if let device = wanted.first {
             guard let fpga else { throw .unsupportedDevice("\(device.name) (fpga): no FPGA was granted to this run") }
@@ -177,7 +188,7 @@ public struct Tender: Sendable {
         }
     }
 
-    static func nanoseconds(_ d: Duration) -> UInt64 {
+    public static func nanoseconds(_ d: Duration) -> UInt64 {
         let (s, atto) = d.components
         return UInt64(max(s, 0)) * 1_000_000_000 + UInt64(max(atto, 0) / 1_000_000_000)
     }

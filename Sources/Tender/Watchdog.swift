@@ -15,6 +15,15 @@ final class Watchdog {
 
     var fired: Bool { target.fired }
 
+    /// Persistent mode: no deadline while the guest waits for a request.
+    func pause() { DeadlineThread.shared.remove(target) }
+
+    /// Persistent mode: a new request, a new deadline.
+    func rearm(deadline: ContinuousClock.Instant) {
+        target.deadline = deadline
+        DeadlineThread.shared.add(target)
+    }
+
     func cancel() {
         target.release()
         DeadlineThread.shared.remove(target)
@@ -24,12 +33,16 @@ final class Watchdog {
 final class WatchdogTarget: Sendable {
     private let state: Mutex<(vcpu: VCPU?, fired: Bool)>
     private let thread: pthread_t
-    let deadline: ContinuousClock.Instant
+    private let deadlineState: Mutex<ContinuousClock.Instant>
+    var deadline: ContinuousClock.Instant {
+        get { deadlineState.withLock { $0 } }
+        set { deadlineState.withLock { $0 = newValue } }
+    }
 
     init(vcpu: VCPU, thread: pthread_t, deadline: ContinuousClock.Instant) {
         state = Mutex((vcpu, false))
         self.thread = thread
-        self.deadline = deadline
+        deadlineState = Mutex(deadline)
     }
 
     /// Under the lock, so the vCPU cannot be released (and its thread move on) mid-kick.

@@ -5,4 +5,4 @@ import KumoCommands
 
 // A closed pipe (`kumo run f | head -1`) must not kill kumo: writes fail with EPIPE instead.
 signal(SIGPIPE, SIG_IGN)
-KumoCLI.main()
+await KumoCLI.runAsRoot()

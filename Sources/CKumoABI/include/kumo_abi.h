@@ -27,7 +27,8 @@ enum kumo_hypercall {
     KUMO_HC_SLEEP = 4,     /* struct kumo_hc_sleep */
     KUMO_HC_RANDOM = 5,    /* struct kumo_hc_io: fd ignored, fills data */
     KUMO_HC_FPGA = 6,      /* struct kumo_hc_fpga: a batch of FPGA commands (kumo_fpga.h) */
-    KUMO_HC_COUNT = 7
+    KUMO_HC_REQUEST = 7,   /* struct kumo_hc_request: persistent mode's respond-and-wait */
+    KUMO_HC_COUNT = 8
 };
 
 #define KUMO_HC_ADDR(nr) (KUMO_DOORBELL_BASE + 8ULL * (uint64_t)(nr))
@@ -52,6 +53,29 @@ struct kumo_hc_sleep {
     int64_t  ret;       /* out: 0 */
 };
 
+/* Persistent mode (a function that serves many requests in one boot). One
+ * call hands over the last request's response (if KUMO_REQUEST_RESPOND) and
+ * blocks until the next request, so a request costs one exit. The guest is
+ * paused between the two, as a serverless instance is frozen after it
+ * answers. ret: 0 a request was written; 1 the buffers were too small (nothing
+ * written, body_len/env_len say what is needed, the request stays pending:
+ * call again with room and without RESPOND); -1 the instance must exit. */
+#define KUMO_REQUEST_RESPOND 1u
+
+struct kumo_hc_request {
+    uint64_t response;        /* in: guest address of the response body */
+    uint64_t response_len;    /* in */
+    int32_t  response_status; /* in: 0 success; anything else: the function failed */
+    uint32_t flags;           /* in: KUMO_REQUEST_RESPOND */
+    uint64_t body;            /* in: where the next request body goes */
+    uint64_t body_cap;        /* in */
+    uint64_t body_len;        /* out: the body's length */
+    uint64_t env;             /* in: where the request's "KEY=value\0" strings go */
+    uint64_t env_cap;         /* in */
+    uint64_t env_len;         /* out: bytes of those strings */
+    int64_t  ret;             /* out: 0, 1 or -1 as above */
+};
+
 /* The manifest: an ELF note (name "KUMO", type KUMO_NOTE_MANIFEST) in section
  * .note.kumo. The tender attaches only the devices it names. */
 #define KUMO_NOTE_NAME       "KUMO"
@@ -64,7 +88,8 @@ enum kumo_device_type {
     KUMO_DEVICE_CONSOLE = 1,  /* stdout + stderr */
     KUMO_DEVICE_STDIN = 2,    /* the request body / the terminal's input */
     KUMO_DEVICE_FILES = 3,    /* the read-only file tree carried in the image */
-    KUMO_DEVICE_FPGA = 4      /* a whole FPGA for this tenant */
+    KUMO_DEVICE_FPGA = 4,     /* a whole FPGA for this tenant */
+    KUMO_DEVICE_REQUESTS = 5  /* persistent mode: requests arrive by KUMO_HC_REQUEST */
 };
 
 struct kumo_manifest_entry {

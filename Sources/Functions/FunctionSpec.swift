@@ -8,6 +8,11 @@ public struct CarriedFile: Equatable, Sendable, Codable {
     public var source: String
     /// Absolute path inside the guest.
     public var destination: String
+
+    public init(source: String, destination: String) {
+        self.source = source
+        self.destination = destination
+    }
 }
 
 public enum Accelerator: String, Sendable, Codable { case none, fpga }
@@ -29,6 +34,11 @@ public struct FunctionSpec: Equatable, Sendable {
     public var mode: InvocationMode = .run
     /// What the FPGA says it is (accelerator: fpga only).
     public var fpga: FPGAIdentity?
+
+    public init(name: String, sources: [String]) {
+        self.name = name
+        self.sources = sources
+    }
 
     public static let keys = ["name", "sources", "cflags", "files", "memory", "timeout", "output_limit",
                               "args", "env", "accelerator", "bitstream", "mode", "fpga"]

@@ -15,9 +15,7 @@ struct SpecParser {
 
     func name(_ node: Node) throws(SpecError) -> String {
         let s = try scalar(node, "name")
-        let ok = s.count <= 63 && (s.first?.isLetter ?? false)
-            && s.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
-        guard ok else { throw error("name", "'\(s)' must be 1-63 lowercase letters, digits or '-', starting with a letter") }
+        guard FunctionName.isValid(s) else { throw error("name", "'\(s)' \(FunctionName.rule)") }
         return s
     }
 

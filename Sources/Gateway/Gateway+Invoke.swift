@@ -1,0 +1,108 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+extension Gateway {
+    static let statusHeader = HTTPField.Name("X-Kumo-Status")!
+    static let detailHeader = HTTPField.Name("X-Kumo-Detail")!
+    static let instanceHeader = HTTPField.Name("X-Kumo-Instance")!
+    static let coldHeader = HTTPField.Name("X-Kumo-Cold-Start")!
+    static let durationHeader = HTTPField.Name("X-Kumo-Duration-Us")!
+    static let callbackHeader = HTTPField.Name("X-Callback-Url")!
+
+    /// POST /function/{name}: the body is the function's input, its output the response.
+    func invokeSync(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let name = try functionName(context)
+        guard deployment(named: name) != nil else {
+            throw GatewayError.notFound("no function named '\(name)' is deployed; `kumo list` shows those that are")
+        }
+        let body = try await self.body(request, limit: configuration.bodyLimit)
+        let environment = try CGIEnvironment.make(request, function: name, bodyCount: body.count)
+        return try response(for: await invoke(function: name, body: body, environment: environment))
+    }
+
+    func response(for reply: InvocationReply) throws -> Response {
+        switch reply {
+        case .refused(let error): throw error
+        case .completed(let outcome):
+            var headers: HTTPFields = [.contentType: "application/octet-stream"]
+            headers[Self.instanceHeader] = outcome.instance
+            headers[Self.coldHeader] = outcome.coldStart ? "true" : "false"
+            headers[Self.durationHeader] = "\(outcome.result.nanoseconds / 1000)"
+            if outcome.result.status != .succeeded {
+                headers[Self.statusHeader] = "\(outcome.result.code)"
+                headers[Self.detailHeader] = String(outcome.result.detail.unicodeScalars.filter {
+                    $0.isASCII && $0.value >= 0x20 && $0.value != 0x7f
+                }.map(Character.init).prefix(300))
+            }
+            return Response(status: HTTPResponse.Status(code: reply.httpStatus), headers: headers,
+                            body: .init(byteBuffer: ByteBuffer(bytes: outcome.output)))
+        }
+    }
+
+    /// POST /async-function/{name}: accepted (committed) now, run later, result kept by id.
+    func invokeAsync(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let name = try functionName(context)
+        guard deployment(named: name) != nil else {
+            throw GatewayError.notFound("no function named '\(name)' is deployed; `kumo list` shows those that are")
+        }
+        var callback: String?
+        if let raw = request.headers[Self.callbackHeader] {
+            guard raw.count <= 2048, let url = URL(string: raw), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+                  !(url.host ?? "").isEmpty else {
+                throw GatewayError.badRequest("X-Callback-Url '\(raw.prefix(100))' is not an http(s) URL")
+            }
+            callback = raw
+        }
+        let body = try await self.body(request, limit: configuration.bodyLimit)
+        let environment = try CGIEnvironment.make(request, function: name, bodyCount: body.count)
+        let id = UUID().uuidString.lowercased()
+        let encoded = String(decoding: try JSONEncoder().encode(environment), as: UTF8.self)
+        do {
+            try store.insert(CallRecord(id: id, function: name, state: .queued, body: Data(body), environment: encoded,
+                                        callback: callback, created: Date()))
+        } catch {
+            throw GatewayError.internalError("cannot accept the call: \(error)")
+        }
+        await asyncCalls.submit(id)
+        return try json(AcceptedCall(id: id, function: name, state: "queued", statusURL: "/system/calls/\(id)",
+                                 resultURL: "/system/calls/\(id)/result"), status: .accepted)
+    }
+
+    func call(_ context: BasicRequestContext) throws -> CallRecord {
+        let id = context.parameters.get("id") ?? ""
+        guard id.count <= 64, id.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+            throw GatewayError.badRequest("'\(id.prefix(64))' is not a call id")
+        }
+        guard let call = try store.call(id) else {
+            throw GatewayError.notFound("no async call \(id)")
+        }
+        return call
+    }
+
+    /// GET /system/calls/{id}: where the call is.
+    func callStatus(_ context: BasicRequestContext) throws -> Response {
+        let call = try self.call(context)
+        return try json(CallStatus(id: call.id, function: call.function, state: call.state.rawValue,
+                               httpStatus: call.httpStatus, code: call.code, detail: call.detail,
+                               responseBytes: call.response?.count, callback: call.callback,
+                               callbackResult: call.callbackResult, created: call.created, finished: call.finished))
+    }
+
+    /// GET /system/calls/{id}/result: the response as the sync call would have given it; 202 while pending.
+    func callResult(_ context: BasicRequestContext) throws -> Response {
+        let call = try self.call(context)
+        guard call.state == .done, let status = call.httpStatus else {
+            return try json(["id": call.id, "state": call.state.rawValue], status: .accepted)
+        }
+        var headers: HTTPFields = [.contentType: "application/octet-stream"]
+        if status != 200, let code = call.code { headers[Self.statusHeader] = "\(code)" }
+        if status != 200, let detail = call.detail {
+            headers[Self.detailHeader] = String(detail.unicodeScalars.filter { $0.isASCII && $0.value >= 0x20 }
+                .map(Character.init).prefix(300))
+        }
+        return Response(status: HTTPResponse.Status(code: status), headers: headers,
+                        body: .init(byteBuffer: ByteBuffer(bytes: call.response ?? Data())))
+    }
+}

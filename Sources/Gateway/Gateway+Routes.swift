@@ -1,0 +1,100 @@
+import Foundation
+import Functions
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+extension Gateway {
+    /// Every route; docs/openapi.yaml (served at /openapi.yaml) describes them.
+    func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("/healthz") { _, _ in try await self.health() }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: GatewayMetrics.registry.emitToBuffer())))
+        }
+        router.get("/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml"],
+                     body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+        }
+        router.post("/function/:name") { request, context in try await self.invokeSync(request, context) }
+        router.post("/async-function/:name") { request, context in try await self.invokeAsync(request, context) }
+        router.get("/system/calls/:id") { _, context in try self.callStatus(context) }
+        router.get("/system/calls/:id/result") { _, context in try self.callResult(context) }
+        router.get("/system/functions") { request, _ in try await self.listFunctions(request) }
+        router.get("/system/functions/:name") { request, context in try await self.describeFunction(request, context) }
+        router.put("/system/functions/:name") { request, context in try await self.deploy(request, context) }
+        router.delete("/system/functions/:name") { request, context in try await self.removeFunction(request, context) }
+        router.get("/system/functions/:name/logs") { request, context in try self.functionLogs(request, context) }
+        router.get("/system/accelerators") { request, _ in try await self.accelerators(request) }
+        router.get("/system/tenants") { request, _ in try self.listTenants(request) }
+        router.post("/system/tenants") { request, _ in try await self.createTenant(request) }
+        return router
+    }
+
+    /// Runs the HTTP server until SIGINT/SIGTERM; `onRunning` gets the bound port.
+    public func run(onRunning: @escaping @Sendable (Int) -> Void) async throws {
+        let port = configuration.port
+        let app = Application(
+            router: router(),
+            configuration: .init(address: .hostname(configuration.host, port: port), serverName: "kumo"),
+            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
+        let logWriter = Task { await logs.run() }
+        await startBackground()
+        defer { logWriter.cancel() }
+        try await app.runService()
+        await shutdown()
+    }
+
+    // MARK: helpers shared by the handlers
+
+    func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        let data: Data
+        do { data = try encoder.encode(value) } catch { throw GatewayError.internalError("cannot encode the answer: \(error)") }
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    func functionName(_ context: BasicRequestContext) throws(GatewayError) -> String {
+        let name = context.parameters.get("name") ?? ""
+        guard FunctionName.isValid(name) else {
+            throw .badRequest("'\(name)' is not a function name: it \(FunctionName.rule)")
+        }
+        return name
+    }
+
+    /// The body, refused past `limit` bytes with 413 before it is all read where Content-Length tells.
+    func body(_ request: Request, limit: Int) async throws(GatewayError) -> [UInt8] {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw .tooLarge("the body is \(length) bytes; this gateway takes at most \(limit) (kumo serve --body-limit)")
+        }
+        var request = request
+        do {
+            let buffer = try await request.collectBody(upTo: limit)
+            return Array(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw .tooLarge("the body is over \(limit) bytes, the most this gateway takes (kumo serve --body-limit)")
+        } catch {
+            throw .badRequest("cannot read the body: \(error)")
+        }
+    }
+
+    func health() async throws -> Response {
+        struct Health: Encodable {
+            var status = "ok"
+            var functions: Int
+            var instances: Int
+            var fpgas: Int
+            var fpgasFree: Int
+            var pooledProcesses: Int
+        }
+        return try json(Health(functions: deploymentCount, instances: await scheduler.instanceCount(),
+                               fpgas: await scheduler.inventory.count, fpgasFree: await scheduler.inventory.freeCount,
+                               pooledProcesses: scheduler.pooledProcesses))
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import Functions
+import HTTPTypes
+import Hummingbird
+import Node
+import Tender
+
+extension Gateway {
+    static let uploadLimit = 512 << 20
+
+    /// The tenant whose bearer token this is.
+    func authenticate(_ request: Request) throws -> TenantRecord {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            throw GatewayError.unauthorized(
+                "send 'Authorization: Bearer TOKEN': kumo serve wrote the admin token to \(configuration.adminTokenPath); `kumo tenant create NAME` makes a tenant's")
+        }
+        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        guard let tenant = try store.tenant(tokenHash: Tokens.hash(token)) else {
+            throw GatewayError.unauthorized("the token is not valid here; check KUMO_TOKEN or --token")
+        }
+        return tenant
+    }
+
+    func info(_ record: FunctionRecord, instances: [NodeScheduler.InstanceInfo]? = nil) -> FunctionInfo? {
+        guard let d = try? deployment(from: record) else { return nil }
+        return FunctionInfo(name: record.name, tenant: record.tenant, image: record.image, imageBytes: record.imageBytes,
+                            mode: d.config.mode.rawValue, accelerator: d.config.accelerator.rawValue,
+                            memory: d.config.memory, timeoutSeconds: d.config.timeoutSeconds, limits: d.limits,
+                            created: record.created, updated: record.updated, instances: instances)
+    }
+
+    /// The function, if this tenant may see it (its own, or any for the admin).
+    func owned(_ name: String, by tenant: TenantRecord) throws -> FunctionRecord {
+        guard let record = try store.function(name), tenant.admin || record.tenant == tenant.name else {
+            throw GatewayError.notFound("no function named '\(name)' is deployed for tenant \(tenant.name)")
+        }
+        return record
+    }
+
+    func listFunctions(_ request: Request) async throws -> Response {
+        let tenant = try authenticate(request)
+        let records = try store.functions(tenant: tenant.admin ? nil : tenant.name)
+        var infos: [FunctionInfo] = []
+        for record in records {
+            if let info = info(record, instances: await scheduler.instances(of: record.name)) { infos.append(info) }
+        }
+        return try json(infos)
+    }
+
+    func describeFunction(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let tenant = try authenticate(request)
+        let record = try owned(try functionName(context), by: tenant)
+        guard let info = info(record, instances: await scheduler.instances(of: record.name)) else {
+            throw GatewayError.internalError("the stored config of \(record.name) does not decode; deploy it again")
+        }
+        return try json(info)
+    }
+
+    /// PUT /system/functions/{name}: the body is an image from `kumo build`.
+    func deploy(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let tenant = try authenticate(request)
+        let name = try functionName(context)
+        let existing = try store.function(name)
+        if let existing, existing.tenant != tenant.name, !tenant.admin {
+            throw GatewayError.forbidden("'\(name)' belongs to another tenant; pick another name")
+        }
+        let limits = try requestedLimits(request)
+        let bytes = try await body(request, limit: Self.uploadLimit)
+        let (hash, config) = try images.store(bytes)
+        do { try config.runOptions(arguments: nil).validate() } catch {
+            throw GatewayError.badRequest("the image's config is not runnable: \(error)")
+        }
+        if config.accelerator == .fpga, await scheduler.inventory.count == 0 {
+            throw GatewayError.badRequest("\(name) needs an FPGA and this node has none (kumo serve --fpgas N)")
+        }
+        let now = Date()
+        let record = FunctionRecord(
+            name: name, tenant: existing?.tenant ?? tenant.name, image: hash, imageBytes: bytes.count,
+            config: String(decoding: try JSONEncoder().encode(config), as: UTF8.self),
+            limits: String(decoding: try JSONEncoder().encode(limits), as: UTF8.self),
+            created: existing?.created ?? now, updated: now)
+        try store.save(record)
+        setDeployment(try deployment(from: record), name: name)
+        logs.append(function: name, instance: "-", stream: "kumo", text: "deployed image \(hash.prefix(12)) by \(tenant.name)\n")
+        images.prune(keeping: try store.imagesInUse())
+        guard let info = info(record) else { throw GatewayError.internalError("cannot describe \(name)") }
+        return try json(info, status: existing == nil ? .created : .ok)
+    }
+
+    /// Limits from the query: max_instances, queue, keep_alive (seconds).
+    func requestedLimits(_ request: Request) throws -> InstanceLimits {
+        var limits = configuration.defaultLimits
+        let q = request.uri.queryParameters
+        func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let raw = q[key[...]] else { return nil }
+            guard let v = Int(String(raw)), range.contains(v) else {
+                throw GatewayError.badRequest("\(key)=\(raw) must be a whole number in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return v
+        }
+        if let v = try int("max_instances", 1...256) { limits.maxInstances = v }
+        if let v = try int("queue", 0...10_000) { limits.queueLimit = v }
+        if let v = try int("keep_alive", 0...86_400) { limits.keepAliveSeconds = Double(v) }
+        return limits
+    }
+
+    func removeFunction(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let tenant = try authenticate(request)
+        let record = try owned(try functionName(context), by: tenant)
+        try store.deleteFunction(record.name)
+        setDeployment(nil, name: record.name)
+        await scheduler.remove(function: record.name)
+        images.prune(keeping: try store.imagesInUse())
+        return try json(["removed": record.name])
+    }
+
+    func functionLogs(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+        let tenant = try authenticate(request)
+        let record = try owned(try functionName(context), by: tenant)
+        let q = request.uri.queryParameters
+        let after = q["after"].flatMap { Int64(String($0)) } ?? 0
+        let limit = min(max(q["limit"].flatMap { Int(String($0)) } ?? 500, 1), 5000)
+        logs.flush()
+        let lines = try store.logs(function: record.name, after: after, limit: limit)
+        return try json(LogLines(lines: lines, next: lines.last?.id ?? after))
+    }
+
+    func accelerators(_ request: Request) async throws -> Response {
+        let tenant = try authenticate(request)
+        var cards = await scheduler.inventory.snapshot()
+        var grants = try store.grants(limit: 50)
+        if !tenant.admin {
+            // Others' tenancy is not this tenant's business: show only that a card is taken.
+            for i in cards.indices where cards[i].tenant != nil && cards[i].tenant != tenant.name {
+                cards[i].tenant = "(another tenant)"
+                cards[i].function = nil
+                cards[i].instance = nil
+            }
+            grants = grants.filter { $0.tenant == tenant.name }
+        }
+        return try json(AcceleratorInventory(cards: cards, grants: grants))
+    }
+
+    func listTenants(_ request: Request) throws -> Response {
+        let tenant = try authenticate(request)
+        guard tenant.admin else { throw GatewayError.forbidden("only the admin token lists tenants") }
+        struct Tenant: Encodable {
+            var name: String
+            var admin: Bool
+            var created: Date
+        }
+        return try json(try store.tenants().map { Tenant(name: $0.name, admin: $0.admin, created: $0.created) })
+    }
+
+    /// POST /system/tenants {"name": ...}: admin only; the new token is shown once.
+    func createTenant(_ request: Request) async throws -> Response {
+        let tenant = try authenticate(request)
+        guard tenant.admin else { throw GatewayError.forbidden("only the admin token creates tenants") }
+        let bytes = try await body(request, limit: 4096)
+        struct Create: Decodable { var name: String }
+        guard let create = try? JSONDecoder().decode(Create.self, from: Data(bytes)) else {
+            throw GatewayError.badRequest("send {\"name\": \"NAME\"}")
+        }
+        guard FunctionName.isValid(create.name) else {
+            throw GatewayError.badRequest("tenant name '\(create.name)' \(FunctionName.rule)")
+        }
+        let token = Tokens.generate()
+        guard try store.insert(TenantRecord(name: create.name, tokenHash: Tokens.hash(token), admin: false, created: Date())) else {
+            throw GatewayError.conflict("tenant \(create.name) exists")
+        }
+        return try json(["name": create.name, "token": token], status: .created)
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Functions
+import Logging
+import Metrics
+import Node
+import Synchronization
+import Tender
+
+/// The embedded control plane: the store, the image cache, the node's
+/// scheduler and FPGA inventory, and the deployed functions in memory (so an
+/// invocation never reads the database).
+public final class Gateway: Sendable {
+    public let configuration: GatewayConfiguration
+    let store: Store
+    let images: ImageCache
+    let scheduler: NodeScheduler
+    let logs: LogBuffer
+    let logger: Logger
+    private let deployments = Mutex<[String: Deployment]>([:])
+    let asyncCalls: AsyncCallRunner
+
+    /// Opens (or creates) the data directory; creates the admin tenant on first start.
+    public init(configuration: GatewayConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        store = try Store(path: configuration.databasePath)
+        images = try ImageCache(directory: configuration.imageDirectory)
+        let logs = LogBuffer(store: store, logger: logger)
+        self.logs = logs
+        let store = self.store
+        let inventory = FPGAInventory(count: configuration.fpgaCount, reconfigureCost: configuration.fpgaReconfigure) { event in
+            do {
+                try store.record(GrantRecord(id: nil, at: event.at, kind: event.kind.rawValue, card: event.card,
+                                             tenant: event.tenant, function: event.function, instance: event.instance,
+                                             detail: event.detail))
+            } catch { logger.error("cannot record an FPGA \(event.kind.rawValue): \(error)") }
+        }
+        let pool = ProcessPool(executable: configuration.instanceExecutable, size: configuration.poolSize, logger: logger)
+        scheduler = NodeScheduler(pool: pool, inventory: inventory, fpgaPatience: configuration.fpgaPatience,
+                                  logger: logger) { function, instance, line in
+            logs.append(function: function, instance: instance, stream: line.stream, text: line.text)
+        }
+        asyncCalls = AsyncCallRunner(store: store, concurrency: configuration.asyncConcurrency, logger: logger)
+        for record in try store.functions(tenant: nil) {
+            if let deployment = try? deployment(from: record) { deployments.withLock { $0[record.name] = deployment } }
+        }
+    }
+
+    /// The admin token: made on first start, kept in DATA/admin-token (mode 0600).
+    /// Returns true when it was made now.
+    public func ensureAdmin() throws -> Bool {
+        guard try !store.hasAdmin() else { return false }
+        let token = Tokens.generate()
+        _ = try store.insert(TenantRecord(name: "admin", tokenHash: Tokens.hash(token), admin: true, created: Date()))
+        let path = configuration.adminTokenPath
+        _ = FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8),
+                                           attributes: [.posixPermissions: 0o600])
+        return true
+    }
+
+    func deployment(from record: FunctionRecord) throws -> Deployment {
+        let config = try JSONDecoder().decode(ImageConfig.self, from: Data(record.config.utf8))
+        let limits = try JSONDecoder().decode(InstanceLimits.self, from: Data(record.limits.utf8))
+        return Deployment(name: record.name, tenant: record.tenant, imagePath: images.path(record.image),
+                          version: record.image, config: config, limits: limits)
+    }
+
+    func deployment(named name: String) -> Deployment? { deployments.withLock { $0[name] } }
+    var deploymentCount: Int { deployments.withLock { $0.count } }
+
+    func setDeployment(_ deployment: Deployment?, name: String) {
+        deployments.withLock { $0[name] = deployment }
+    }
+
+    /// One invocation, sync or async, mapped to what HTTP says about it.
+    func invoke(function name: String, body: [UInt8], environment: [String]) async -> InvocationReply {
+        guard let deployment = deployment(named: name) else {
+            return .refused(.notFound("no function named '\(name)' is deployed; `kumo list` shows those that are"))
+        }
+        let started = ContinuousClock.now
+        let reply: InvocationReply
+        do {
+            let outcome = try await scheduler.invoke(deployment, Invocation(body: body, environment: environment))
+            reply = .completed(outcome)
+            if !outcome.result.stderr.isEmpty {
+                logs.append(function: name, instance: outcome.instance, stream: "stderr", text: outcome.result.stderr)
+            }
+            if outcome.result.status != .succeeded {
+                logs.append(function: name, instance: outcome.instance, stream: "kumo", text: outcome.result.detail + "\n")
+            }
+        } catch {
+            switch error {
+            case .queueFull: reply = .refused(.busy(error.description, retryAfter: 1))
+            case .queueTimeout, .shuttingDown: reply = .refused(.unavailable(error.description, retryAfter: 1))
+            case .noFPGA: reply = .refused(.unavailable(error.description, retryAfter: 2))
+            case .removed: reply = .refused(.notFound(error.description))
+            case .instance: reply = .refused(.badGateway(error.description))
+            }
+            logs.append(function: name, instance: "-", stream: "kumo", text: error.description + "\n")
+        }
+        let elapsed = ContinuousClock.now - started
+        Counter(label: "kumo_invocations_total", dimensions: [("function", name), ("status", "\(reply.httpStatus)")]).increment()
+        Timer(label: "kumo_invocation_duration_seconds", dimensions: [("function", name)]).recordNanoseconds(
+            Int64(Tender.nanoseconds(elapsed)))
+        return reply
+    }
+
+    /// Runs until cancelled: the log writer, the async calls, the scheduler.
+    func startBackground() async {
+        await scheduler.start()
+        await asyncCalls.start(gateway: self)
+    }
+
+    public func shutdown() async {
+        await scheduler.shutdown()
+        logs.flush()
+    }
+}
+
+/// An invocation's end, before it becomes an HTTP response.
+enum InvocationReply: Sendable {
+    case completed(InvocationOutcome)
+    case refused(GatewayError)
+
+    var httpStatus: Int {
+        switch self {
+        case .refused(let error): return Int(error.status.code)
+        case .completed(let outcome):
+            switch outcome.result.status {
+            case .succeeded: return 200
+            case .failed: return 500
+            case .timedOut: return 504
+            case .bootFailed: return 502
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import Node
+
+/// What `kumo serve` was started with.
+public struct GatewayConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    /// 0: any free port (the chosen one is written to DATA/gateway.url).
+    public var port = 8080
+    public var dataDirectory: String
+    /// Largest request body accepted, bytes.
+    public var bodyLimit = 6 << 20
+    public var fpgaCount = 2
+    public var fpgaReconfigure: Duration = .milliseconds(100)
+    /// How long a request that needs an FPGA waits for one before 503.
+    public var fpgaPatience: Duration = .seconds(2)
+    /// Instance processes kept started ahead of need.
+    public var poolSize = 2
+    public var defaultLimits = InstanceLimits()
+    /// The `kumo` executable that runs `kumo instance`.
+    public var instanceExecutable: String
+    /// Async calls run at most this many at once.
+    public var asyncConcurrency = 4
+
+    public init(dataDirectory: String, instanceExecutable: String) {
+        self.dataDirectory = dataDirectory
+        self.instanceExecutable = instanceExecutable
+    }
+
+    var databasePath: String { dataDirectory + "/kumo.sqlite" }
+    var imageDirectory: String { dataDirectory + "/images" }
+    public var adminTokenPath: String { dataDirectory + "/admin-token" }
+    public var urlFilePath: String { dataDirectory + "/gateway.url" }
+}

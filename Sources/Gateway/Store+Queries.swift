@@ -1,0 +1,108 @@
+import Foundation
+import GRDB
+
+extension Store {
+    // MARK: tenants
+
+    public func tenant(tokenHash: String) throws -> TenantRecord? {
+        try db.read { try TenantRecord.filter(Column("tokenHash") == tokenHash).fetchOne($0) }
+    }
+
+    public func tenants() throws -> [TenantRecord] {
+        try db.read { try TenantRecord.order(Column("name")).fetchAll($0) }
+    }
+
+    public func hasAdmin() throws -> Bool {
+        try db.read { try TenantRecord.filter(Column("admin") == true).fetchCount($0) > 0 }
+    }
+
+    /// false when the name is taken.
+    public func insert(_ tenant: TenantRecord) throws -> Bool {
+        try db.write { db in
+            guard try TenantRecord.fetchOne(db, key: tenant.name) == nil else { return false }
+            try tenant.insert(db)
+            return true
+        }
+    }
+
+    // MARK: functions
+
+    public func function(_ name: String) throws -> FunctionRecord? {
+        try db.read { try FunctionRecord.fetchOne($0, key: name) }
+    }
+
+    public func functions(tenant: String?) throws -> [FunctionRecord] {
+        try db.read { db in
+            let all = FunctionRecord.order(Column("name"))
+            return try (tenant.map { all.filter(Column("tenant") == $0) } ?? all).fetchAll(db)
+        }
+    }
+
+    public func save(_ function: FunctionRecord) throws {
+        try db.write { try function.save($0) }
+    }
+
+    public func deleteFunction(_ name: String) throws {
+        _ = try db.write { try FunctionRecord.deleteOne($0, key: name) }
+    }
+
+    /// Hashes of images some function still uses (the rest of the cache can go).
+    public func imagesInUse() throws -> Set<String> {
+        try db.read { Set(try String.fetchAll($0, sql: "SELECT DISTINCT image FROM functions")) }
+    }
+
+    // MARK: async calls
+
+    public func insert(_ call: CallRecord) throws {
+        try db.write { try call.insert($0) }
+    }
+
+    public func call(_ id: String) throws -> CallRecord? {
+        try db.read { try CallRecord.fetchOne($0, key: id) }
+    }
+
+    public func update(_ call: CallRecord) throws {
+        try db.write { try call.update($0) }
+    }
+
+    /// Calls accepted but not finished; those a killed server was running go back to the queue.
+    public func unfinishedCalls() throws -> [CallRecord] {
+        try db.write { db in
+            try db.execute(sql: "UPDATE calls SET state = 'queued' WHERE state = 'running'")
+            return try CallRecord.filter(Column("state") == CallRecord.State.queued.rawValue)
+                .order(Column("created")).fetchAll(db)
+        }
+    }
+
+    // MARK: grants and logs
+
+    public func record(_ grant: GrantRecord) throws {
+        try db.write { try grant.insert($0) }
+    }
+
+    public func grants(limit: Int) throws -> [GrantRecord] {
+        try db.read { try GrantRecord.order(Column("id").desc).limit(limit).fetchAll($0) }
+    }
+
+    public func append(_ logs: [LogRecord]) throws {
+        try db.write { db in for var log in logs { try log.insert(db) } }
+    }
+
+    public func logs(function: String, after: Int64, limit: Int) throws -> [LogRecord] {
+        try db.read {
+            try LogRecord.filter(Column("function") == function && Column("id") > after)
+                .order(Column("id")).limit(limit).fetchAll($0)
+        }
+    }
+
+    /// Keeps the newest `keep` lines per function.
+    public func pruneLogs(keep: Int) throws {
+        try db.write { db in
+            try db.execute(sql: """
+                DELETE FROM logs WHERE id IN (
+                  SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY function ORDER BY id DESC) AS n FROM logs)
+                  WHERE n > ?)
+                """, arguments: [keep])
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Functions
+import Gateway
+import Tender
+
+/// `kumo deploy DIR`: build if stale, upload, register.
+struct DeployCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deploy", abstract: "Build a function (if stale) and deploy it to the gateway.")
+
+    @Argument(help: "A function directory (function.yaml) or a built image (.kumo).")
+    var target: String
+
+    @Option(help: "Deploy under this name instead of the function's own.")
+    var name: String?
+
+    @Option(name: .customLong("max-instances"), help: "Most instances at once (default: the server's).")
+    var maxInstances: Int?
+
+    @Option(help: "Requests that may wait past the maximum before 429 (default: the server's).")
+    var queue: Int?
+
+    @Option(name: .customLong("keep-alive"), help: "Seconds an idle instance stays warm (default: the server's).")
+    var keepAlive: Int?
+
+    @OptionGroup var client: ClientOptions
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let gateway = try client.client()
+        let image: ELFImage, config: ImageConfig, path: String
+        do {
+            (image, config, path) = try loadTargetWithPath(target, logger: common.logger())
+        } catch {
+            throw fail(error)
+        }
+        _ = image
+        let function = name ?? config.name
+        guard FunctionName.isValid(function) else { throw fail("'\(function)' \(FunctionName.rule)") }
+        guard let bytes = FileManager.default.contents(atPath: path) else { throw fail("cannot read \(path)") }
+        var query: [URLQueryItem] = []
+        if let maxInstances { query.append(URLQueryItem(name: "max_instances", value: "\(maxInstances)")) }
+        if let queue { query.append(URLQueryItem(name: "queue", value: "\(queue)")) }
+        if let keepAlive { query.append(URLQueryItem(name: "keep_alive", value: "\(keepAlive)")) }
+        progress("uploading \(function) (\(formatBytes(bytes.count))) to \(gateway.base)")
+        let reply: GatewayClient.Reply
+        do { reply = try await gateway.expectOK("PUT", "/system/functions/\(function)", query: query, body: bytes) }
+        catch { throw fail(error) }
+        if client.json { return printJSON(reply.body) }
+        let info = try gateway.decode(FunctionInfo.self, reply)
+        let verb = reply.status == 201 ? "deployed" : "updated"
+        print("\(verb) \(info.name): image \(info.image.prefix(12)), mode \(info.mode)\(info.accelerator == "fpga" ? ", fpga" : ""), tenant \(info.tenant)")
+        print("invoke: kumo invoke \(info.name) < input   or   curl -X POST \(gateway.base)/function/\(info.name) --data-binary @input")
+    }
+}
+
+func progress(_ message: String) {
+    FileHandle.standardError.write(Data("kumo: \(message)\n".utf8))
+}
+
+func formatBytes(_ n: Int) -> String {
+    n < 1 << 20 ? String(format: "%.1f KB", Double(n) / 1024) : String(format: "%.1f MB", Double(n) / 1_048_576)
+}
+
+func fail(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data("kumo: \(message)\n".utf8))
+    return ExitCode(1)
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Node
+import Tender
+
+/// `kumo instance`: one instance process, started by `kumo serve`'s pool.
+/// Speaks frames on stdin/stdout; not for people.
+struct InstanceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "instance", abstract: "Serve one function instance for kumo serve (internal).", shouldDisplay: false)
+
+    func run() throws {
+        // The frame pipes move off fds 0/1 so that nothing else can write into them.
+        let input = dup(0), output = dup(1)
+        let null = open("/dev/null", O_RDWR)
+        dup2(null, 0)
+        dup2(null, 1)
+        var logger = Logger(label: "kumo.instance")
+        logger.logLevel = ProcessInfo.processInfo.environment["KUMO_INSTANCE_DEBUG"] != nil ? .debug : .warning
+        // Ready KVM and a spare VM while the pool holds this process.
+        Tender.prewarm()
+        throw ExitCode(InstanceServer(input: input, output: output, logger: logger).run())
+    }
+}

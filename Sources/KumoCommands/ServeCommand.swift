@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import Functions
+import Gateway
+import Logging
+import Node
+
+/// `kumo serve`: gateway, scheduler and one local node in one process.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the gateway, the scheduler and this node (state in SQLite in --data-dir).",
+        discussion: """
+            On first start it creates the admin tenant and writes its token to DATA/admin-token.
+            The bound URL is written to DATA/gateway.url. SIGINT/SIGTERM stop it gracefully.
+            """)
+
+    @Option(help: "TCP port (0: any free one).")
+    var port = 8080
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(name: .customLong("data-dir"), help: "Where state, images and the admin token live (default: $KUMO_DATA or ~/.local/share/kumo).")
+    var dataDir: String?
+
+    @Option(help: "Emulated FPGAs on this node.")
+    var fpgas = 2
+
+    @Option(name: .customLong("fpga-reconfigure"), help: "Modelled time to load a new bitstream, e.g. 100ms.")
+    var fpgaReconfigure = "100ms"
+
+    @Option(name: .customLong("fpga-wait"), help: "How long a request waits for a free FPGA before 503.")
+    var fpgaWait = "2s"
+
+    @Option(help: "Instance processes kept started ahead of need.")
+    var pool = 2
+
+    @Option(name: .customLong("body-limit"), help: "Largest request body, e.g. 6M.")
+    var bodyLimit = "6M"
+
+    @Option(name: .customLong("max-instances"), help: "Default per-function instance maximum (deploy may set its own).")
+    var maxInstances = 4
+
+    @Option(help: "Default per-function queue bound past the maximum (then 429).")
+    var queue = 32
+
+    @Option(name: .customLong("keep-alive"), help: "Default time an idle instance stays warm, e.g. 60s.")
+    var keepAlive = "60s"
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let config = try configuration()
+        var logger = Logger(label: "kumo.serve")
+        logger.logLevel = common.verbose ? .debug : .info
+        GatewayMetrics.bootstrap()
+        let gateway: Gateway
+        do { gateway = try Gateway(configuration: config, logger: logger) } catch {
+            throw fail("cannot open \(config.dataDirectory): \(error)")
+        }
+        if try gateway.ensureAdmin() {
+            print("kumo: created the admin tenant; its token is in \(config.adminTokenPath)")
+        } else {
+            print("kumo: admin token: \(config.adminTokenPath)")
+        }
+        let urlFile = config.urlFilePath
+        try? FileManager.default.removeItem(atPath: urlFile)
+        let host = config.host
+        try await gateway.run { port in
+            let url = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
+            try? (url + "\n").write(toFile: urlFile, atomically: true, encoding: .utf8)
+            print("kumo: serving on \(url) (\(config.fpgaCount) FPGAs, data in \(config.dataDirectory))")
+            fflush(nil)
+        }
+        try? FileManager.default.removeItem(atPath: urlFile)
+    }
+
+    func configuration() throws -> GatewayConfiguration {
+        let env = ProcessInfo.processInfo.environment
+        let data = dataDir ?? env["KUMO_DATA"] ?? (NSHomeDirectory() + "/.local/share/kumo")
+        guard let executable = Bundle.main.executablePath else { throw fail("cannot find the kumo executable for instances") }
+        var c = GatewayConfiguration(dataDirectory: (data as NSString).standardizingPath, instanceExecutable: executable)
+        guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a TCP port") }
+        c.port = port
+        c.host = host
+        guard (0...64).contains(fpgas) else { throw ValidationError("--fpgas must be 0...64") }
+        c.fpgaCount = fpgas
+        c.fpgaReconfigure = try duration(fpgaReconfigure, "--fpga-reconfigure", max: 600)
+        c.fpgaPatience = try duration(fpgaWait, "--fpga-wait", max: 600)
+        guard (0...64).contains(pool) else { throw ValidationError("--pool must be 0...64") }
+        c.poolSize = pool
+        guard let limit = Sizes.parse(bodyLimit), limit > 0, limit <= 1 << 30 else {
+            throw ValidationError("--body-limit '\(bodyLimit)' is not a size like 6M (at most 1G)")
+        }
+        c.bodyLimit = Int(limit)
+        guard (1...256).contains(maxInstances) else { throw ValidationError("--max-instances must be 1...256") }
+        guard (0...10_000).contains(queue) else { throw ValidationError("--queue must be 0...10000") }
+        let keep = try duration(keepAlive, "--keep-alive", max: 86_400)
+        c.defaultLimits = InstanceLimits(maxInstances: maxInstances, queueLimit: queue,
+                                         keepAliveSeconds: Double(keep.components.seconds) + Double(keep.components.attoseconds) / 1e18)
+        return c
+    }
+
+    func duration(_ text: String, _ flag: String, max: Double) throws -> Duration {
+        guard let s = Durations.parse(text), s >= 0, s <= max else {
+            throw ValidationError("\(flag) '\(text)' is not a duration like 100ms or 2s (at most \(Int(max))s)")
+        }
+        return .nanoseconds(Int64(s * 1e9))
+    }
+}

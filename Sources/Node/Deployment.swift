@@ -1,0 +1,79 @@
+import Functions
+
+/// A deployed function as the node runs it.
+public struct Deployment: Sendable, Equatable {
+    public var name: String
+    public var tenant: String
+    /// The image in the node's cache (named by its content hash).
+    public var imagePath: String
+    /// The image's content hash: a new deploy replaces instances of the old one.
+    public var version: String
+    public var config: ImageConfig
+    public var limits: InstanceLimits
+
+    public init(name: String, tenant: String, imagePath: String, version: String, config: ImageConfig, limits: InstanceLimits) {
+        self.name = name
+        self.tenant = tenant
+        self.imagePath = imagePath
+        self.version = version
+        self.config = config
+        self.limits = limits
+    }
+}
+
+/// How many instances a function may have and how long they live.
+public struct InstanceLimits: Sendable, Equatable, Codable {
+    public var maxInstances: Int
+    /// Requests that may wait for a busy instance; past it, 429.
+    public var queueLimit: Int
+    /// How long an idle instance stays warm before it is stopped (scale to zero).
+    public var keepAliveSeconds: Double
+
+    public init(maxInstances: Int = 4, queueLimit: Int = 32, keepAliveSeconds: Double = 60) {
+        self.maxInstances = maxInstances
+        self.queueLimit = queueLimit
+        self.keepAliveSeconds = keepAliveSeconds
+    }
+}
+
+/// One call of a function.
+public struct Invocation: Sendable {
+    public var body: [UInt8]
+    /// CGI-style "KEY=value" strings: method, query, selected headers.
+    public var environment: [String]
+
+    public init(body: [UInt8], environment: [String]) {
+        self.body = body
+        self.environment = environment
+    }
+}
+
+/// What came back, and how it was served.
+public struct InvocationOutcome: Sendable {
+    public var result: InvokeResult
+    public var output: [UInt8]
+    public var coldStart: Bool
+    public var instance: String
+}
+
+public enum SchedulingError: Error, CustomStringConvertible, Sendable {
+    case queueFull(function: String, limit: Int)
+    case queueTimeout(function: String, seconds: Double)
+    case noFPGA(FPGAAllocationError)
+    case instance(InstanceFailure)
+    case removed(function: String)
+    case shuttingDown
+
+    public var description: String {
+        switch self {
+        case .queueFull(let f, let limit):
+            return "\(f): every instance is busy and \(limit) requests already wait; retry later"
+        case .queueTimeout(let f, let s):
+            return "\(f): no instance came free within \(s)s; retry later"
+        case .noFPGA(let e): return "no FPGA for this instance: \(e)"
+        case .instance(let e): return "\(e)"
+        case .removed(let f): return "\(f) was removed while the request waited"
+        case .shuttingDown: return "the node is shutting down"
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+
+/// One card as `kumo accelerators` shows it.
+public struct FPGACardState: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable { case free, granted, outOfService = "out-of-service" }
+    public var name: String
+    public var status: Status
+    public var tenant: String?
+    public var function: String?
+    public var instance: String?
+    /// When the card entered its present status.
+    public var since: Date
+    /// The bitstream the fabric holds (kept across grants), and the function that loaded it.
+    public var loadedBitstream: String?
+    public var lastFunction: String?
+    public var reconfigurations: Int
+    public var grants: Int
+}
+
+/// A grant or a release, for the node's record.
+public struct FPGAGrantEvent: Sendable {
+    public enum Kind: String, Sendable { case grant, release }
+    public var kind: Kind
+    public var card: String
+    public var tenant: String
+    public var function: String
+    public var instance: String
+    public var detail: String
+    public var at: Date
+}
+
+public enum FPGAAllocationError: Error, CustomStringConvertible, Sendable {
+    case noneFree(waited: Duration, cards: Int)
+    case noCards
+    public var description: String {
+        switch self {
+        case .noCards: return "this node has no FPGAs (kumo serve --fpgas N)"
+        case .noneFree(let waited, let cards):
+            return "all \(cards) FPGAs are granted to other instances; none came free in \(waited); retry later"
+        }
+    }
+}
+
+/// The node's emulated FPGAs. A card belongs to one tenant's instance at a
+/// time, like a HIL node allocated to one project; the instance's process
+/// scrubs its device memory before it reports the release, and the fabric
+/// keeps its bitstream, so the same function can skip reconfiguration.
+public actor FPGAInventory {
+    public let reconfigureCost: Duration
+    private var cards: [FPGACardState]
+    private var waiters: [(id: UInt64, continuation: CheckedContinuation<Int?, Never>)] = []
+    private var nextWaiter: UInt64 = 0
+    private let record: @Sendable (FPGAGrantEvent) -> Void
+
+    public init(count: Int, reconfigureCost: Duration, record: @escaping @Sendable (FPGAGrantEvent) -> Void) {
+        self.reconfigureCost = reconfigureCost
+        self.record = record
+        cards = (0..<max(count, 0)).map {
+            FPGACardState(name: "fpga\($0)", status: .free, since: Date(), reconfigurations: 0, grants: 0)
+        }
+    }
+
+    public func snapshot() -> [FPGACardState] { cards }
+    public var count: Int { cards.count }
+    public var freeCount: Int { cards.filter { $0.status == .free }.count }
+
+    /// Grants a free card, the one last used by `function` if there is one; waits
+    /// up to `patience` for a release, then refuses.
+    public func acquire(tenant: String, function: String, instance: String, patience: Duration) async throws(FPGAAllocationError) -> FPGAGrantInfo {
+        guard !cards.isEmpty else { throw .noCards }
+        let deadline = ContinuousClock.now + patience
+        while true {
+            if let index = pick(function: function) {
+                return grant(index, tenant: tenant, function: function, instance: instance)
+            }
+            let left = deadline - ContinuousClock.now
+            guard left > .zero, cards.contains(where: { $0.status != .outOfService }) else {
+                throw .noneFree(waited: patience, cards: cards.count)
+            }
+            nextWaiter += 1
+            let id = nextWaiter
+            let timer = Task { [weak self] in
+                try? await Task.sleep(for: left)
+                await self?.wake(id)
+            }
+            _ = await withCheckedContinuation { waiters.append((id, $0)) }
+            timer.cancel()
+        }
+    }
+
+    /// The instance's process ended; `stopped` is what it reported (nil: it died
+    /// without saying, so the fabric's content is unknown).
+    public func release(card name: String, stopped: InstanceStopped?, reason: String) {
+        guard let index = cards.firstIndex(where: { $0.name == name }), cards[index].status == .granted else { return }
+        let c = cards[index]
+        record(FPGAGrantEvent(kind: .release, card: name, tenant: c.tenant ?? "", function: c.function ?? "",
+                              instance: c.instance ?? "", detail: reason, at: Date()))
+        cards[index].status = stopped?.wedged == true ? .outOfService : .free
+        cards[index].tenant = nil
+        cards[index].instance = nil
+        cards[index].function = nil
+        cards[index].since = Date()
+        cards[index].loadedBitstream = stopped?.loadedBitstream
+        cards[index].reconfigurations += stopped?.reconfigurations ?? 0
+        if !waiters.isEmpty { waiters.removeFirst().continuation.resume(returning: index) }
+    }
+
+    private func pick(function: String) -> Int? {
+        let free = cards.indices.filter { cards[$0].status == .free }
+        return free.first { cards[$0].lastFunction == function } ?? free.first { cards[$0].lastFunction == nil } ?? free.first
+    }
+
+    private func grant(_ index: Int, tenant: String, function: String, instance: String) -> FPGAGrantInfo {
+        let held = cards[index].lastFunction == function ? cards[index].loadedBitstream : nil
+        cards[index].status = .granted
+        cards[index].tenant = tenant
+        cards[index].function = function
+        cards[index].instance = instance
+        cards[index].since = Date()
+        cards[index].grants += 1
+        // Another function's bitstream will be replaced: the fabric's content is not shared across functions.
+        if cards[index].lastFunction != function { cards[index].loadedBitstream = nil }
+        cards[index].lastFunction = function
+        record(FPGAGrantEvent(kind: .grant, card: cards[index].name, tenant: tenant, function: function,
+                              instance: instance, detail: held.map { "bitstream \($0) already loaded" } ?? "needs configuration",
+                              at: Date()))
+        return FPGAGrantInfo(card: cards[index].name, reconfigureNanoseconds: Int64(reconfigureCost / .nanoseconds(1)),
+                             loadedBitstream: held)
+    }
+
+    private func wake(_ id: UInt64) {
+        guard let at = waiters.firstIndex(where: { $0.id == id }) else { return }
+        waiters.remove(at: at).continuation.resume(returning: nil)
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Length-prefixed frames on a pipe: u32 header length, u32 blob length, the
+/// header (JSON WorkerMessage), the blob (a body, kept out of the JSON).
+public enum FrameIO {
+    public static let maxHeader = 1 << 20
+    public static let maxBlob = 256 << 20
+
+    public struct Frame: Sendable {
+        public var message: WorkerMessage
+        public var blob: [UInt8]
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case closed
+        case malformed(String)
+        case io(Int32)
+        public var description: String {
+            switch self {
+            case .closed: return "the other end closed the pipe"
+            case .malformed(let why): return "malformed frame: \(why)"
+            case .io(let e): return "pipe error: \(String(cString: strerror(e)))"
+            }
+        }
+    }
+
+    public static func write(_ message: WorkerMessage, blob: [UInt8] = [], to fd: Int32) throws(Failure) {
+        let header: Data
+        do { header = try JSONEncoder().encode(message) } catch { throw .malformed("cannot encode: \(error)") }
+        var frame = [UInt8]()
+        frame.reserveCapacity(8 + header.count + blob.count)
+        for v in [UInt32(header.count), UInt32(blob.count)] {
+            withUnsafeBytes(of: v.littleEndian) { frame += $0 }
+        }
+        frame += header
+        frame += blob
+        try writeAll(frame, to: fd)
+    }
+
+    public static func read(from fd: Int32) throws(Failure) -> Frame {
+        var lengths = [UInt8](repeating: 0, count: 8)
+        try readExactly(&lengths, from: fd)
+        let headerCount = Int(lengths.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 0, as: UInt32.self) }.littleEndian)
+        let blobCount = Int(lengths.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self) }.littleEndian)
+        guard headerCount > 0, headerCount <= maxHeader, blobCount <= maxBlob else {
+            throw .malformed("lengths \(headerCount)/\(blobCount) out of range")
+        }
+        var header = [UInt8](repeating: 0, count: headerCount)
+        try readExactly(&header, from: fd)
+        var blob = [UInt8](repeating: 0, count: blobCount)
+        if blobCount > 0 { try readExactly(&blob, from: fd) }
+        do {
+            return Frame(message: try JSONDecoder().decode(WorkerMessage.self, from: Data(header)), blob: blob)
+        } catch { throw .malformed("\(error)") }
+    }
+
+    static func writeAll(_ bytes: [UInt8], to fd: Int32) throws(Failure) {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(errno)
+            }
+            done += n
+        }
+    }
+
+    static func readExactly(_ buffer: inout [UInt8], from fd: Int32) throws(Failure) {
+        var done = 0
+        let count = buffer.count
+        while done < count {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, count - done) }
+            if n == 0 { throw .closed }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(errno)
+            }
+            done += n
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why an instance could not answer.
+public enum InstanceFailure: Error, CustomStringConvertible, Sendable {
+    case spawnFailed(String)
+    /// The process ended or refused its start; the reason it gave, if any.
+    case ended(String)
+    public var description: String {
+        switch self {
+        case .spawnFailed(let why): return "cannot start an instance process: \(why)"
+        case .ended(let why): return "the instance ended: \(why)"
+        }
+    }
+}
+
+/// The node's handle on one instance process (`kumo instance`): frames out on
+/// its stdin, frames in from its stdout, read by a thread of its own.
+public final class InstanceProcess: @unchecked Sendable {
+    public let pid: pid_t
+    let toChild: Int32
+    let fromChild: Int32
+    let logger: Logger
+
+    typealias Answer = CheckedContinuation<(InvokeResult, [UInt8]), any Error>
+    struct State {
+        var pending: [UInt64: Answer] = [:]
+        var stopWaiters: [CheckedContinuation<InstanceStopped?, Never>] = []
+        var stopped: InstanceStopped?
+        var ended: String?
+        var onLog: (@Sendable (LogLine) -> Void)?
+    }
+    private let state = Mutex(State())
+    /// Guards writes, and whether the pipe to the child is still open.
+    private let writeLock = Mutex(true)
+
+    /// Starts `executable instance`; it warms KVM and waits for a start frame.
+    public static func spawn(executable: String, logger: Logger) throws(InstanceFailure) -> InstanceProcess {
+        // One spawn at a time: between pipe() and FD_CLOEXEC another child could
+        // inherit these ends, and then this child's death would not read as EOF.
+        try spawnLock.withLock { _ throws(InstanceFailure) in try spawnLocked(executable: executable, logger: logger) }
+    }
+
+    private static let spawnLock = Mutex(())
+
+    private static func spawnLocked(executable: String, logger: Logger) throws(InstanceFailure) -> InstanceProcess {
+        var down: [Int32] = [0, 0], up: [Int32] = [0, 0]
+        guard pipe(&down) == 0 else { throw .spawnFailed(String(cString: strerror(errno))) }
+        guard pipe(&up) == 0 else {
+            close(down[0]); close(down[1])
+            throw .spawnFailed(String(cString: strerror(errno)))
+        }
+        for fd in down + up { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, down[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, up[1], 1)
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(executable), strdup("instance"), nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        close(down[0])
+        close(up[1])
+        guard rc == 0 else {
+            close(down[1]); close(up[0])
+            throw .spawnFailed("\(executable): \(String(cString: strerror(rc)))")
+        }
+        let process = InstanceProcess(pid: pid, toChild: down[1], fromChild: up[0], logger: logger)
+        let reader = Thread { process.readLoop() }
+        reader.name = "kumo-instance-\(pid)"
+        reader.start()
+        return process
+    }
+
+    init(pid: pid_t, toChild: Int32, fromChild: Int32, logger: Logger) {
+        self.pid = pid
+        self.toChild = toChild
+        self.fromChild = fromChild
+        self.logger = logger
+    }
+
+    /// nil while the process lives; else why it ended.
+    public var endedReason: String? { state.withLock { $0.ended } }
+
+    public func start(_ start: StartInstance, onLog: @escaping @Sendable (LogLine) -> Void) throws(InstanceFailure) {
+        state.withLock { $0.onLog = onLog }
+        try send(.start(start))
+    }
+
+    /// One invocation; the process answers requests in order.
+    public func invoke(_ request: InvokeRequest, body: [UInt8]) async throws -> (InvokeResult, [UInt8]) {
+        try await withCheckedThrowingContinuation { (answer: Answer) in
+            let ended: String? = state.withLock { s in
+                if let why = s.ended { return why }
+                s.pending[request.id] = answer
+                return nil
+            }
+            if let ended { return answer.resume(throwing: InstanceFailure.ended(ended)) }
+            do { try send(.invoke(request), blob: body) } catch {
+                if let waiting = state.withLock({ $0.pending.removeValue(forKey: request.id) }) {
+                    waiting.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// Asks the instance to finish (persistent guests get -1 from kumo_next_request);
+    /// kills it after `grace`. Returns what its FPGA holds, if it said.
+    public func stop(grace: Duration = .seconds(5)) async -> InstanceStopped? {
+        try? send(.stop)
+        let pid = self.pid
+        let killer = Task {
+            try? await Task.sleep(for: grace)
+            Glibc.kill(pid, SIGKILL)
+        }
+        defer { killer.cancel() }
+        return await withCheckedContinuation { (waiter: CheckedContinuation<InstanceStopped?, Never>) in
+            let done: InstanceStopped?? = state.withLock { s in
+                if s.ended != nil { return .some(s.stopped) }
+                s.stopWaiters.append(waiter)
+                return nil
+            }
+            if let done { waiter.resume(returning: done) }
+        }
+    }
+
+    /// Ends it now (a hung request past its grace, a node shutting down).
+    public func kill() { _ = Glibc.kill(pid, SIGKILL) }
+
+    private func send(_ message: WorkerMessage, blob: [UInt8] = []) throws(InstanceFailure) {
+        do {
+            try writeLock.withLock { open throws(FrameIO.Failure) in
+                guard open else { throw .closed }
+                try FrameIO.write(message, blob: blob, to: toChild)
+            }
+        } catch { throw .ended("cannot write to it: \(error)") }
+    }
+
+    private func readLoop() {
+        var reason = "the instance process exited"
+        while true {
+            let frame: FrameIO.Frame
+            do { frame = try FrameIO.read(from: fromChild) } catch {
+                if case .malformed = error { reason = "it sent a \(error)" }
+                break
+            }
+            switch frame.message {
+            case .result(let result):
+                state.withLock { $0.pending.removeValue(forKey: result.id) }?.resume(returning: (result, frame.blob))
+            case .log(let line):
+                state.withLock { $0.onLog }?(line)
+            case .stopped(let stopped):
+                state.withLock { $0.stopped = stopped }
+            case .failed(let why):
+                reason = why
+            case .start, .invoke, .stop:
+                reason = "it sent a node's message"
+            }
+        }
+        kill()
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        close(fromChild)
+        writeLock.withLock { open in
+            close(toChild)
+            open = false
+        }
+        let (pending, waiters, stopped) = state.withLock { s in
+            s.ended = reason
+            defer { s.pending = [:]; s.stopWaiters = [] }
+            return (s.pending, s.stopWaiters, s.stopped)
+        }
+        for answer in pending.values { answer.resume(throwing: InstanceFailure.ended(reason)) }
+        for waiter in waiters { waiter.resume(returning: stopped) }
+    }
+}

@@ -1,0 +1,167 @@
+import Accelerator
+import Foundation
+import Functions
+import Logging
+import Tender
+
+/// The instance process's side (`kumo instance`): becomes one function's
+/// instance, serves its invocations over the frame pipe, then reports what
+/// its FPGA holds and exits. One process per instance, so a crash or an
+/// exploit stays inside one tenant's process.
+public final class InstanceServer {
+    let input: Int32
+    let output: Int32
+    let logger: Logger
+    var device: FPGADevice?
+
+    public init(input: Int32, output: Int32, logger: Logger) {
+        self.input = input
+        self.output = output
+        self.logger = logger
+    }
+
+    /// Serves until told to stop or the node goes away; returns the process exit status.
+    public func run() -> Int32 {
+        guard let first = try? FrameIO.read(from: input), case .start(let start) = first.message else {
+            logger.error("instance: the first frame was not a start")
+            return 2
+        }
+        let image: ELFImage
+        var options = start.config.runOptions(arguments: nil)
+        do {
+            image = try Tender.loadImage(path: start.imagePath)
+            if let grant = start.fpga, let identity = start.config.fpga {
+                let fpga = try FPGADevice(name: grant.card, reconfigureCost: .nanoseconds(grant.reconfigureNanoseconds),
+                                          fabricHolds: grant.loadedBitstream, logger: logger)
+                device = fpga
+                options.fpga = FPGAAttachment(device: fpga, identity: identity)
+            }
+        } catch {
+            try? FrameIO.write(.failed("\(error)"), to: output)
+            return 1
+        }
+        let tender = Tender(logger: logger)
+        switch start.config.mode {
+        case .run: serveRuns(tender: tender, image: image, options: options)
+        case .persistent: servePersistent(tender: tender, image: image, options: options)
+        }
+        let stopped = InstanceStopped(loadedBitstream: device?.loadedBitstream,
+                                      reconfigurations: device?.reconfigurations ?? 0, wedged: device?.wedged ?? false)
+        try? FrameIO.write(.stopped(stopped), to: output)
+        return 0
+    }
+
+    /// mode: run — a fresh boot per invocation; the body is stdin, stdout the response.
+    func serveRuns(tender: Tender, image: ELFImage, options base: RunOptions) {
+        while let frame = try? FrameIO.read(from: input) {
+            guard case .invoke(let request) = frame.message else { return }
+            var options = base
+            options.environment += request.environment
+            options.timeoutSeconds = request.timeoutSeconds
+            let captured = CapturedOutput()
+            let result: InvokeResult
+            var stdout: [UInt8] = []
+            do {
+                let report = try tender.run(image: image, options: options, input: BytesInput(frame.blob), output: captured)
+                stdout = captured.stdout
+                result = Self.result(id: request.id, report.outcome, nanoseconds: report.totalNanoseconds,
+                                     stderr: captured.stderrText, ended: device?.wedged ?? false)
+            } catch {
+                result = InvokeResult(id: request.id, status: .bootFailed, code: 1, detail: "\(error)",
+                                      stderr: "", nanoseconds: 0, instanceEnded: device?.wedged ?? false)
+            }
+            guard (try? FrameIO.write(.result(result), blob: stdout, to: output)) != nil, !result.instanceEnded else { return }
+        }
+    }
+
+    /// mode: persistent — one boot; requests arrive through kumo_next_request().
+    func servePersistent(tender: Tender, image: ELFImage, options base: RunOptions) {
+        var options = base
+        let channel = FrameChannel(input: input, output: output, baseEnvironment: base.environment)
+        options.channel = channel
+        let report: RunReport
+        do {
+            report = try tender.run(image: image, options: options, input: nil, output: LogOutput(output: output))
+        } catch {
+            let message = "\(error)"
+            if let id = channel.openRequest {
+                let failed = InvokeResult(id: id, status: .bootFailed, code: 1, detail: message, stderr: "",
+                                          nanoseconds: 0, instanceEnded: true)
+                try? FrameIO.write(.result(failed), to: output)
+            } else {
+                try? FrameIO.write(.failed(message), to: output)
+            }
+            return
+        }
+        // The guest ended: a request it held gets the run's outcome.
+        if let id = channel.openRequest {
+            var result = Self.result(id: id, report.outcome, nanoseconds: report.totalNanoseconds, stderr: "", ended: true)
+            if case .exited = report.outcome {
+                result.status = .failed
+                result.detail = "the function exited (\(report.outcome)) without answering the request"
+            }
+            try? FrameIO.write(.result(result), to: output)
+        } else if !channel.stopRequested {
+            try? FrameIO.write(.failed("the function exited: \(report.outcome)"), to: output)
+        }
+    }
+
+    static func result(id: UInt64, _ outcome: RunOutcome, nanoseconds: UInt64, stderr: String, ended: Bool) -> InvokeResult {
+        let status: InvocationStatus
+        switch outcome {
+        case .exited(let code): status = code == 0 ? .succeeded : .failed
+        case .timedOut: status = .timedOut
+        default: status = .failed
+        }
+        return InvokeResult(id: id, status: status, code: outcome.exitCode, detail: outcome.description,
+                            stderr: String(stderr.prefix(64 << 10)), nanoseconds: nanoseconds, instanceEnded: ended)
+    }
+}
+
+/// Persistent mode's request source: invoke frames in, result frames out.
+final class FrameChannel: InvocationChannel, @unchecked Sendable {
+    let input: Int32
+    let output: Int32
+    let baseEnvironment: [String]
+    /// Only the vCPU thread touches these.
+    var openRequest: UInt64?
+    var stopRequested = false
+    var started = ContinuousClock.now
+
+    init(input: Int32, output: Int32, baseEnvironment: [String]) {
+        self.input = input
+        self.output = output
+        self.baseEnvironment = baseEnvironment
+    }
+
+    func respond(_ response: GuestResponse) {
+        guard let id = openRequest else { return }
+        openRequest = nil
+        let result = InvokeResult(
+            id: id, status: response.status == 0 ? .succeeded : .failed, code: response.status,
+            detail: response.status == 0 ? "responded" : "responded with status \(response.status)",
+            stderr: "", nanoseconds: Tender.nanoseconds(ContinuousClock.now - started), instanceEnded: false)
+        try? FrameIO.write(.result(result), blob: response.body, to: output)
+    }
+
+    func next() -> GuestRequest? {
+        guard let frame = try? FrameIO.read(from: input), case .invoke(let request) = frame.message else {
+            stopRequested = true
+            return nil
+        }
+        openRequest = request.id
+        started = ContinuousClock.now
+        return GuestRequest(body: frame.blob, environment: request.environment,
+                            timeoutSeconds: request.timeoutSeconds)
+    }
+}
+
+/// Persistent mode's console: every write becomes a log frame for `kumo logs`.
+final class LogOutput: GuestOutput {
+    let output: Int32
+    init(output: Int32) { self.output = output }
+    func write(fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+        let line = LogLine(stream: fd == 2 ? "stderr" : "stdout", text: String(decoding: bytes, as: UTF8.self))
+        try? FrameIO.write(.log(line), to: output)
+    }
+}

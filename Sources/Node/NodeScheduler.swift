@@ -1,0 +1,297 @@
+import Foundation
+import Functions
+import Logging
+import Metrics
+
+/// The node's instances, per function: warm reuse, cold start from the process
+/// pool, a bounded queue past the per-function maximum, keep-alive then scale
+/// to zero, and an FPGA from the inventory for functions that need one.
+public actor NodeScheduler {
+    final class Instance: @unchecked Sendable {
+        let id: String
+        let process: InstanceProcess
+        let version: String
+        let card: String?
+        let started = Date()
+        // Actor-isolated through the scheduler that owns it.
+        var busy = true
+        var retired = false
+        var lastUsed = ContinuousClock.now
+        var served = 0
+
+        init(id: String, process: InstanceProcess, version: String, card: String?) {
+            self.id = id
+            self.process = process
+            self.version = version
+            self.card = card
+        }
+    }
+
+    struct Waiter {
+        let id: UInt64
+        let continuation: CheckedContinuation<Instance?, any Error>
+    }
+
+    struct FunctionState {
+        var deployment: Deployment
+        var instances: [Instance] = []
+        var starting = 0
+        var waiters: [Waiter] = []
+    }
+
+    public typealias LogSink = @Sendable (_ function: String, _ instance: String, LogLine) -> Void
+
+    let pool: ProcessPool
+    public let inventory: FPGAInventory
+    let logger: Logger
+    let logSink: LogSink
+    /// How long a request that needs an FPGA waits for one before 503.
+    let fpgaPatience: Duration
+    private var functions: [String: FunctionState] = [:]
+    private var requestCounter: UInt64 = 0
+    private var instanceCounter = 0
+    private var waiterCounter: UInt64 = 0
+    private var reaper: Task<Void, Never>?
+
+    public init(pool: ProcessPool, inventory: FPGAInventory, fpgaPatience: Duration, logger: Logger, logSink: @escaping LogSink) {
+        self.pool = pool
+        self.inventory = inventory
+        self.fpgaPatience = fpgaPatience
+        self.logger = logger
+        self.logSink = logSink
+    }
+
+    /// Starts the pool and the keep-alive reaper.
+    public func start() {
+        pool.refill()
+        reaper = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                await self?.reap()
+            }
+        }
+    }
+
+    public func invoke(_ deployment: Deployment, _ invocation: Invocation) async throws(SchedulingError) -> InvocationOutcome {
+        let (instance, cold) = try await acquire(deployment)
+        requestCounter += 1
+        let timeout = deployment.config.timeoutSeconds
+        let request = InvokeRequest(id: requestCounter, environment: invocation.environment, timeoutSeconds: timeout)
+        // The instance enforces the timeout itself; this only ends a process that stopped answering.
+        let process = instance.process
+        let backstop = Task {
+            try? await Task.sleep(for: .seconds(timeout + 5))
+            if !Task.isCancelled { process.kill() }
+        }
+        defer { backstop.cancel() }
+        do {
+            let (result, output) = try await process.invoke(request, body: invocation.body)
+            finished(instance, function: deployment.name, ended: result.instanceEnded)
+            return InvocationOutcome(result: result, output: output, coldStart: cold, instance: instance.id)
+        } catch {
+            finished(instance, function: deployment.name, ended: true)
+            throw .instance(error as? InstanceFailure ?? .ended("\(error)"))
+        }
+    }
+
+    private func acquire(_ deployment: Deployment) async throws(SchedulingError) -> (Instance, Bool) {
+        let name = deployment.name
+        while true {
+            if functions[name] == nil { functions[name] = FunctionState(deployment: deployment) }
+            if functions[name]?.deployment.version != deployment.version {
+                functions[name]?.deployment = deployment
+                retireAll(name, except: deployment.version)
+            }
+            guard let state = functions[name] else { continue }
+            if let idle = state.instances.first(where: { !$0.busy && !$0.retired && $0.process.endedReason == nil }) {
+                idle.busy = true
+                return (idle, false)
+            }
+            let live = state.instances.filter { !$0.retired }.count + state.starting
+            if live < deployment.limits.maxInstances {
+                return (try await coldStart(deployment), true)
+            }
+            guard state.waiters.count < deployment.limits.queueLimit else {
+                throw .queueFull(function: name, limit: deployment.limits.queueLimit)
+            }
+            if let handed = try await wait(for: deployment) { return (handed, false) }
+        }
+    }
+
+    /// Waits for a busy instance to come free (or for room to start one: nil).
+    private func wait(for deployment: Deployment) async throws(SchedulingError) -> Instance? {
+        waiterCounter += 1
+        let id = waiterCounter, name = deployment.name
+        let seconds = deployment.config.timeoutSeconds
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: .seconds(seconds))
+            await self?.expireWaiter(id, function: name, seconds: seconds)
+        }
+        defer { timer.cancel() }
+        do {
+            return try await withCheckedThrowingContinuation { (c: CheckedContinuation<Instance?, any Error>) in
+                functions[name]?.waiters.append(Waiter(id: id, continuation: c))
+            }
+        } catch {
+            throw error as? SchedulingError ?? .shuttingDown
+        }
+    }
+
+    private func expireWaiter(_ id: UInt64, function: String, seconds: Double) {
+        guard let at = functions[function]?.waiters.firstIndex(where: { $0.id == id }),
+              let waiter = functions[function]?.waiters.remove(at: at) else { return }
+        waiter.continuation.resume(throwing: SchedulingError.queueTimeout(function: function, seconds: seconds))
+    }
+
+    private func coldStart(_ deployment: Deployment) async throws(SchedulingError) -> Instance {
+        let name = deployment.name
+        functions[name]?.starting += 1
+        defer { functions[name]?.starting -= 1 }
+        instanceCounter += 1
+        let id = "\(name)-\(instanceCounter)"
+        var grant: FPGAGrantInfo?
+        if deployment.config.accelerator == .fpga {
+            do { grant = try await acquireFPGA(deployment, instance: id) } catch { throw .noFPGA(error) }
+        }
+        let process: InstanceProcess
+        do {
+            process = try pool.take()
+            let sink = logSink
+            try process.start(StartInstance(function: name, imagePath: deployment.imagePath,
+                                            config: deployment.config, fpga: grant),
+                              onLog: { sink(name, id, $0) })
+        } catch {
+            if let card = grant?.card { await inventory.release(card: card, stopped: nil, reason: "instance did not start") }
+            throw .instance(error)
+        }
+        let instance = Instance(id: id, process: process, version: deployment.version, card: grant?.card)
+        functions[name]?.instances.append(instance)
+        Counter(label: "kumo_cold_starts_total", dimensions: [("function", name)]).increment()
+        if grant != nil { Counter(label: "kumo_fpga_allocations_total", dimensions: [("function", name)]).increment() }
+        updateGauge(name)
+        logger.debug("cold start", metadata: ["instance": "\(id)", "fpga": "\(grant?.card ?? "-")"])
+        return instance
+    }
+
+    /// A free card, else stop an idle instance that holds one, then wait (bounded).
+    private func acquireFPGA(_ deployment: Deployment, instance: String) async throws(FPGAAllocationError) -> FPGAGrantInfo {
+        if await inventory.freeCount == 0 {
+            let idle = functions.values.flatMap(\.instances).filter { $0.card != nil && !$0.busy && !$0.retired }
+            if let victim = idle.min(by: { $0.lastUsed < $1.lastUsed }),
+               let owner = functions.first(where: { $0.value.instances.contains { $0 === victim } })?.key {
+                remove(victim, function: owner, reason: "its FPGA went to \(deployment.name)")
+            }
+        }
+        return try await inventory.acquire(tenant: deployment.tenant, function: deployment.name,
+                                           instance: instance, patience: fpgaPatience)
+    }
+
+    private func finished(_ instance: Instance, function: String, ended: Bool) {
+        instance.lastUsed = .now
+        instance.served += 1
+        if ended || instance.retired || instance.process.endedReason != nil {
+            remove(instance, function: function, reason: ended ? "the instance ended" : "retired")
+            // Room for another instance: the first waiter starts one.
+            if let waiter = popWaiter(function) { waiter.continuation.resume(returning: nil) }
+            return
+        }
+        if let waiter = popWaiter(function) {
+            waiter.continuation.resume(returning: instance)  // handed over, still busy
+        } else {
+            instance.busy = false
+        }
+    }
+
+    private func popWaiter(_ function: String) -> Waiter? {
+        guard functions[function]?.waiters.isEmpty == false else { return nil }
+        return functions[function]?.waiters.removeFirst()
+    }
+
+    /// Takes the instance out now; its process stops (and its FPGA is released) in the background.
+    private func remove(_ instance: Instance, function: String, reason: String) {
+        instance.retired = true
+        functions[function]?.instances.removeAll { $0 === instance }
+        updateGauge(function)
+        let inventory = self.inventory, logger = self.logger
+        Task {
+            let stopped = await instance.process.stop()
+            if let card = instance.card {
+                await inventory.release(card: card, stopped: stopped, reason: reason)
+                if let stopped, stopped.reconfigurations > 0 {
+                    Counter(label: "kumo_fpga_reconfigurations_total", dimensions: [("card", card)]).increment(by: stopped.reconfigurations)
+                }
+            }
+            logger.debug("instance stopped", metadata: ["instance": "\(instance.id)", "reason": "\(reason)"])
+        }
+    }
+
+    private func retireAll(_ function: String, except version: String? = nil) {
+        for instance in functions[function]?.instances ?? [] where instance.version != version {
+            instance.retired = true
+            if !instance.busy { remove(instance, function: function, reason: "a new version was deployed") }
+        }
+    }
+
+    /// Stops instances idle past their keep-alive, and any whose process died.
+    func reap() {
+        let now = ContinuousClock.now
+        for (name, state) in functions {
+            let keepAlive = Duration.nanoseconds(Int64(state.deployment.limits.keepAliveSeconds * 1e9))
+            for instance in state.instances where !instance.busy {
+                if instance.process.endedReason != nil {
+                    remove(instance, function: name, reason: "the instance process ended")
+                } else if now - instance.lastUsed >= keepAlive {
+                    remove(instance, function: name, reason: "idle past its keep-alive")
+                }
+            }
+            if functions[name]?.instances.isEmpty == true, functions[name]?.waiters.isEmpty == true,
+               functions[name]?.starting == 0 {
+                functions[name] = nil
+            }
+        }
+    }
+
+    /// The function was removed: its instances stop, its waiters are refused.
+    public func remove(function: String) {
+        retireAll(function)
+        for waiter in functions[function]?.waiters ?? [] {
+            waiter.continuation.resume(throwing: SchedulingError.removed(function: function))
+        }
+        functions[function]?.waiters = []
+    }
+
+    /// Stops every instance and the pool (kumo serve is exiting).
+    public func shutdown() async {
+        reaper?.cancel()
+        pool.close()
+        let all = functions.values.flatMap(\.instances)
+        for (name, _) in functions { remove(function: name) }
+        for instance in all { _ = await instance.process.stop(grace: .seconds(2)) }
+    }
+
+    private func updateGauge(_ function: String) {
+        Gauge(label: "kumo_instances", dimensions: [("function", function)])
+            .record(functions[function]?.instances.count ?? 0)
+    }
+
+    public struct InstanceInfo: Codable, Sendable {
+        public var id: String
+        public var busy: Bool
+        public var fpga: String?
+        public var started: Date
+        public var served: Int
+        public var idleSeconds: Double
+    }
+
+    public func instances(of function: String) -> [InstanceInfo] {
+        let now = ContinuousClock.now
+        return (functions[function]?.instances ?? []).map {
+            InstanceInfo(id: $0.id, busy: $0.busy, fpga: $0.card, started: $0.started, served: $0.served,
+                         idleSeconds: $0.busy ? 0 : Double((now - $0.lastUsed) / .milliseconds(1)) / 1000)
+        }
+    }
+
+    public nonisolated var pooledProcesses: Int { pool.idleCount }
+
+    public func instanceCount() -> Int { functions.values.reduce(0) { $0 + $1.instances.count } }
+}

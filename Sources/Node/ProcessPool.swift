@@ -1,0 +1,55 @@
+import Dispatch
+import Logging
+import Synchronization
+
+/// Instance processes started ahead of time, so that process start (and
+/// KVM's VM creation, which each does while it waits) is off the cold path.
+public final class ProcessPool: Sendable {
+    public let executable: String
+    public let size: Int
+    let logger: Logger
+    private let idle = Mutex<[InstanceProcess]>([])
+    private let filling = Atomic<Bool>(false)
+    private let closed = Atomic<Bool>(false)
+
+    public init(executable: String, size: Int, logger: Logger) {
+        self.executable = executable
+        self.size = max(size, 0)
+        self.logger = logger
+    }
+
+    public var idleCount: Int { idle.withLock { $0.count } }
+
+    /// A live pre-started process, or a new one when the pool ran dry.
+    public func take() throws(InstanceFailure) -> InstanceProcess {
+        defer { refill() }
+        while let process = idle.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+            if process.endedReason == nil { return process }
+        }
+        return try InstanceProcess.spawn(executable: executable, logger: logger)
+    }
+
+    /// Tops the pool up in the background.
+    public func refill() {
+        guard !closed.load(ordering: .relaxed),
+              filling.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        DispatchQueue.global().async { [self] in
+            defer { filling.store(false, ordering: .releasing) }
+            while !closed.load(ordering: .relaxed), idle.withLock({ $0.count }) < size {
+                do {
+                    let process = try InstanceProcess.spawn(executable: executable, logger: logger)
+                    idle.withLock { $0.append(process) }
+                } catch {
+                    logger.error("instance pool: \(error)")
+                    return
+                }
+            }
+        }
+    }
+
+    /// Ends the idle processes (serve is shutting down).
+    public func close() {
+        closed.store(true, ordering: .relaxed)
+        for process in idle.withLock({ p in defer { p = [] }; return p }) { process.kill() }
+    }
+}

@@ -1,0 +1,70 @@
+import Functions
+
+/// What the node tells an instance process to become.
+public struct StartInstance: Codable, Sendable {
+    public var function: String
+    public var imagePath: String
+    public var config: ImageConfig
+    public var fpga: FPGAGrantInfo?
+}
+
+/// The card an instance was granted, and what its fabric still holds.
+public struct FPGAGrantInfo: Codable, Sendable {
+    public var card: String
+    public var reconfigureNanoseconds: Int64
+    public var loadedBitstream: String?
+}
+
+/// One invocation; the body travels as the frame's blob.
+public struct InvokeRequest: Codable, Sendable {
+    public var id: UInt64
+    public var environment: [String]
+    public var timeoutSeconds: Double
+}
+
+/// How an invocation ended, as the gateway maps it to HTTP.
+public enum InvocationStatus: String, Codable, Sendable {
+    /// Exit status 0 (run) or response status 0 (persistent).
+    case succeeded
+    /// A non-zero exit or response status, a crash, a signal, a broken limit.
+    case failed
+    case timedOut
+    /// The image could not be booted at all.
+    case bootFailed
+}
+
+/// The answer to one InvokeRequest; stdout (run) or the response (persistent) is the blob.
+public struct InvokeResult: Codable, Sendable {
+    public var id: UInt64
+    public var status: InvocationStatus
+    /// The guest's exit status (run), response status (persistent), or kumo run's code for a failure.
+    public var code: Int32
+    public var detail: String
+    public var stderr: String
+    public var nanoseconds: UInt64
+    /// The instance is gone after this (persistent guest exited, crashed or timed out).
+    public var instanceEnded: Bool
+}
+
+/// An instance's console line, for `kumo logs` (persistent mode and run-mode stderr).
+public struct LogLine: Codable, Sendable {
+    public var stream: String
+    public var text: String
+}
+
+/// Sent when an instance stops: what its FPGA (if any) now holds.
+public struct InstanceStopped: Codable, Sendable {
+    public var loadedBitstream: String?
+    public var reconfigurations: Int
+    public var wedged: Bool
+}
+
+public enum WorkerMessage: Codable, Sendable {
+    case start(StartInstance)
+    case invoke(InvokeRequest)
+    case stop
+    case result(InvokeResult)
+    case log(LogLine)
+    case stopped(InstanceStopped)
+    case failed(String)
+}
