@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Metrics
 import NIOCore
 
 extension Gateway {
@@ -11,12 +12,18 @@ extension Gateway {
     static let durationHeader = HTTPField.Name("X-Kumo-Duration-Us")!
     static let callbackHeader = HTTPField.Name("X-Callback-Url")!
 
+    /// 404 for a name nobody deployed. Counted without the name: a label per
+    /// made-up name would let anyone grow the metrics without bound.
+    func requireDeployed(_ name: String) throws(GatewayError) {
+        guard deployment(named: name) == nil else { return }
+        Counter(label: "kumo_unknown_function_requests_total").increment()
+        throw .notFound("no function named '\(name)' is deployed; `kumo list` shows those that are")
+    }
+
     /// POST /function/{name}: the body is the function's input, its output the response.
     func invokeSync(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let name = try functionName(context)
-        guard deployment(named: name) != nil else {
-            throw GatewayError.notFound("no function named '\(name)' is deployed; `kumo list` shows those that are")
-        }
+        try requireDeployed(name)
         let body = try await self.body(request, limit: configuration.bodyLimit)
         let environment = try CGIEnvironment.make(request, function: name, bodyCount: body.count)
         return try response(for: await invoke(function: name, body: body, environment: environment))
@@ -44,9 +51,7 @@ extension Gateway {
     /// POST /async-function/{name}: accepted (committed) now, run later, result kept by id.
     func invokeAsync(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let name = try functionName(context)
-        guard deployment(named: name) != nil else {
-            throw GatewayError.notFound("no function named '\(name)' is deployed; `kumo list` shows those that are")
-        }
+        try requireDeployed(name)
         var callback: String?
         if let raw = request.headers[Self.callbackHeader] {
             guard raw.count <= 2048, let url = URL(string: raw), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),

@@ -67,9 +67,6 @@ extension Gateway {
         let limits = try requestedLimits(request)
         let bytes = try await body(request, limit: Self.uploadLimit)
         let (hash, config) = try images.store(bytes)
-        do { try config.runOptions(arguments: nil).validate() } catch {
-            throw GatewayError.badRequest("the image's config is not runnable: \(error)")
-        }
         if config.accelerator == .fpga, await scheduler.inventory.count == 0 {
             throw GatewayError.badRequest("\(name) needs an FPGA and this node has none (kumo serve --fpgas N)")
         }

@@ -24,6 +24,9 @@ public struct ImageCache: Sendable {
         guard let config = ImageConfig.read(from: image) else {
             throw .badRequest("the image carries no function config note; build it with `kumo build` from a function.yaml")
         }
+        do { try Tender.checkBootable(image, options: config.runOptions(arguments: nil)) } catch {
+            throw .badRequest("this image cannot boot: \(error)")
+        }
         let hash = Tokens.hex(SHA256.hash(data: bytes))
         let target = path(hash)
         if !FileManager.default.fileExists(atPath: target) {

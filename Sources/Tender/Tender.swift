@@ -21,6 +21,13 @@ public struct Tender: Sendable {
         TenderPools.shared.prepare()
     }
 
+    /// What a run would refuse before booting: limits, and segments that do not fit memory.
+    public static func checkBootable(_ image: ELFImage, options: RunOptions) throws(TenderError) {
+        try options.validate()
+        try image.validatePlacement(memorySize: options.memorySize,
+                                    stackSize: GuestLayout.stackSize(memorySize: options.memorySize))
+    }
+
     /// Loads and validates an image file (ELF + manifest).
     public static func loadImage(path: String) throws(TenderError) -> ELFImage {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)

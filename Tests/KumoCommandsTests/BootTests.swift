@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 @testable import KumoCommands
+import Functions
 @testable import Tender
 
 /// Builds the examples and fixtures with the real toolchain and boots them on

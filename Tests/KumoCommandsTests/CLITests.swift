@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Testing
 @testable import KumoCommands
+import Functions
 
 /// The commands as a user runs them, in-process: bad input ends with exit status 1.
 @Suite("kumo commands", .serialized)

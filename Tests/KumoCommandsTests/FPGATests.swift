@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Testing
 @testable import KumoCommands
+import Functions
 @testable import Tender
 
 /// OpenCL programs built unchanged, booted on KVM with an emulated FPGA.

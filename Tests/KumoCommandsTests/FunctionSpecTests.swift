@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import KumoCommands
+import Functions
 
 @Suite("function.yaml")
 struct FunctionSpecTests {

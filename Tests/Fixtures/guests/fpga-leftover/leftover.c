@@ -4,14 +4,18 @@
 #define CL_TARGET_OPENCL_VERSION 120
 #include <CL/cl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define BYTES (4 << 20)
 static unsigned char data[BYTES];
 
 int main(int argc, char **argv)
 {
-    int writing = argc > 1 && strcmp(argv[1], "write") == 0;
+    /* kumo run passes the mode as an argument; through the gateway it is ?mode=. */
+    const char *mode = argc > 1 ? argv[1] : getenv("QUERY_mode");
+    int writing = mode && strcmp(mode, "write") == 0;
     cl_platform_id platform;
     cl_device_id device;
     cl_int err;
@@ -34,6 +38,12 @@ int main(int argc, char **argv)
                 nonzero += data[j] != 0;
             }
         }
+    }
+    const char *hold = getenv("QUERY_hold_ms");  /* keep the card a while (capacity tests) */
+    if (hold) {
+        long ms = atol(hold);
+        struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
+        nanosleep(&t, NULL);
     }
     if (writing) puts("secret written");
     else printf("nonzero bytes: %zu\n", nonzero);

@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+@testable import KumoCommands
+
+/// `kumo serve` end to end: real server process, real instance processes, real guests on KVM.
+@Suite("Gateway: deploy, invoke, lifecycle", .serialized)
+struct GatewayTests {
+    @Test func deployInvokeListDescribeRemoveThroughTheCLI() async throws {
+        guard KVMRequirement.check() else { return }
+        let serve = try ServeHarness()
+        let deployed = try serve.cli(["deploy", "examples/hello"])
+        #expect(deployed.status == 0, "\(deployed.stderr)")
+        #expect(deployed.stdout.contains("deployed hello"))
+        #expect(deployed.stderr.contains("uploading hello"))
+
+        let first = try serve.cli(["invoke", "hello", "--query", "x=1", "-H", "X-Trace: abc"], stdin: "input")
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("greeting: Greetings"))
+        #expect(first.stdout.contains("env: QUERY_x=1") && first.stdout.contains("env: QUERY_STRING=x=1"))
+        #expect(first.stdout.contains("env: HTTP_X_TRACE=abc") && first.stdout.contains("env: CONTENT_LENGTH=5"))
+        #expect(!first.stdout.contains("kumo_"), "the token must never reach the function")
+
+        let warm = try await serve.invoke("hello")
+        #expect(warm.status == 200)
+        #expect(warm.header("X-Kumo-Cold-Start") == "false")
+
+        let list = try serve.cli(["list", "--json"])
+        let functions = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        #expect(functions.map { $0["name"] as? String } == ["hello"])
+        let describe = try serve.cli(["describe", "hello"])
+        #expect(describe.stdout.contains("mode:        run") && describe.stdout.contains("hello-"))
+
+        let removed = try serve.cli(["rm", "hello"])
+        #expect(removed.status == 0)
+        let gone = try await serve.invoke("hello")
+        #expect(gone.status == 404)
+        #expect((gone.json["error"] as? String)?.contains("no function named 'hello'") == true)
+    }
+
+    @Test func persistentModeServesManyRequestsInOneBootAndSurvivesItsFailures() async throws {
+        guard KVMRequirement.check() else { return }
+        let serve = try ServeHarness()
+        #expect(try await serve.deploy("Tests/Fixtures/guests/persistent-echo").status == 201)
+        for n in 1...4 {
+            let reply = try await serve.invoke("persistent-echo", "count")
+            #expect(reply.status == 200 && reply.text == "\(n)", "\(reply.text)")
+        }
+        let echo = try await serve.invoke("persistent-echo", "ping")
+        #expect(echo.text == "ping")
+        let failed = try await serve.invoke("persistent-echo", "fail")
+        #expect(failed.status == 500 && failed.header("X-Kumo-Status") == "7" && failed.text == "failed on purpose")
+
+        let crash = try await serve.invoke("persistent-echo", "crash")
+        #expect(crash.status == 500 && crash.header("X-Kumo-Status") == "139")
+        #expect(try await serve.invoke("persistent-echo", "count").text == "1", "a crashed instance is replaced by a fresh boot")
+
+        let hang = try await serve.invoke("persistent-echo", "hang")
+        #expect(hang.status == 504 && hang.header("X-Kumo-Status") == "124")
+        #expect(try await serve.invoke("persistent-echo", "count").text == "1")
+
+        let exit = try await serve.invoke("persistent-echo", "exit")
+        #expect(exit.status == 500 && exit.header("X-Kumo-Status") == "3")
+        #expect(try await serve.invoke("persistent-echo", "count").text == "1")
+
+        let logs = try serve.cli(["logs", "persistent-echo"])
+        #expect(logs.stdout.contains("stderr: request 1: 5 bytes"))
+        #expect(logs.stdout.contains("guest crashed"))
+    }
+
+    @Test func crashHangAndFloodInRunModeAreContained() async throws {
+        guard KVMRequirement.check() else { return }
+        let serve = try ServeHarness()
+        for f in ["crash-null", "loop-forever", "flood"] {
+            #expect(try await serve.deploy("Tests/Fixtures/guests/" + f).status == 201)
+        }
+        let crash = try await serve.invoke("crash-null")
+        #expect(crash.status == 500 && crash.header("X-Kumo-Status") == "139")
+        #expect(crash.header("X-Kumo-Detail")?.contains("guest crashed") == true)
+
+        let started = Date()
+        let hang = try await serve.invoke("loop-forever")
+        #expect(hang.status == 504 && hang.header("X-Kumo-Status") == "124")
+        #expect(Date().timeIntervalSince(started) < 10)
+
+        let flood = try await serve.invoke("flood")
+        #expect(flood.status == 500 && flood.header("X-Kumo-Status") == "137")
+        #expect(flood.body.count == 1 << 20, "output stops at the function's output_limit")
+
+        #expect(try await serve.invoke("crash-null").status == 500, "the server goes on")
+    }
+
+    @Test func scalesToZeroAfterKeepAliveAndCachesImagesByContent() async throws {
+        guard KVMRequirement.check() else { return }
+        let serve = try ServeHarness()
+        let a = try await serve.deploy("examples/hello", query: "keep_alive=1")
+        let b = try await serve.deploy("examples/hello", as: "hello-twin")
+        #expect(a.json["image"] as? String == b.json["image"] as? String)
+        let images = try FileManager.default.contentsOfDirectory(atPath: serve.dataDir + "/images")
+        #expect(images.filter { $0.hasSuffix(".kumo") }.count == 1, "one image, two functions")
+
+        let cold = try await serve.invoke("hello")
+        #expect(cold.header("X-Kumo-Cold-Start") == "true")
+        let warm = try await serve.invoke("hello")
+        #expect(warm.header("X-Kumo-Cold-Start") == "false" && warm.header("X-Kumo-Instance") == cold.header("X-Kumo-Instance"))
+        let busy = try await serve.client().expectOK("GET", "/system/functions/hello")
+        #expect((busy.json["instances"] as? [Any])?.count == 1)
+        try await Task.sleep(for: .seconds(2.5))
+        let idle = try await serve.client().expectOK("GET", "/system/functions/hello")
+        #expect((idle.json["instances"] as? [Any])?.count == 0, "scaled to zero after keep_alive=1")
+        #expect(try await serve.invoke("hello").header("X-Kumo-Cold-Start") == "true")
+    }
+
+    @Test func aFullQueueGets429AndAFunctionWithoutAFreeFPGAGets503() async throws {
+        guard KVMRequirement.check() else { return }
+        let serve = try ServeHarness(arguments: ["--fpgas", "1", "--fpga-wait", "0s"])
+        try await serve.deploy("Tests/Fixtures/guests/sleepy", query: "max_instances=1&queue=0")
+        async let slow = serve.invoke("sleepy", query: "ms=1500")
+        try await Task.sleep(for: .milliseconds(500))
+        let refused = try await serve.invoke("sleepy", query: "ms=1")
+        #expect(refused.status == 429 && refused.header("Retry-After") == "1", "\(refused.text)")
+        #expect(try await slow.status == 200)
+
+        try await serve.deploy("Tests/Fixtures/guests/fpga-leftover", as: "holder")
+        try await serve.deploy("Tests/Fixtures/guests/fpga-leftover", as: "waiter")
+        async let holding = serve.invoke("holder", query: "mode=read&hold_ms=2500")
+        try await Task.sleep(for: .milliseconds(1200))
+        let noCard = try await serve.invoke("waiter", query: "mode=read")
+        #expect(noCard.status == 503 && noCard.header("Retry-After") != nil, "\(noCard.text)")
+        #expect((noCard.json["error"] as? String)?.contains("FPGA") == true)
+        #expect(try await holding.status == 200)
+    }
+}
