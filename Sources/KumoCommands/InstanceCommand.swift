@@ -18,8 +18,10 @@ struct InstanceCommand: ParsableCommand {
         dup2(null, 1)
         var logger = Logger(label: "kumo.instance")
         logger.logLevel = ProcessInfo.processInfo.environment["KUMO_INSTANCE_DEBUG"] != nil ? .debug : .warning
-        // Ready KVM and a spare VM while the pool holds this process.
-        Tender.prewarm()
-        throw ExitCode(InstanceServer(input: input, output: output, logger: logger).run())
+        // Ready KVM, a spare VM and the run path while the pool holds this process.
+        Tender.prewarm(logger: logger)
+        let server = InstanceServer(input: input, output: output, logger: logger)
+        server.warmUp()
+        throw ExitCode(server.run())
     }
 }

@@ -20,12 +20,24 @@ public final class InstanceServer {
         self.logger = logger
     }
 
+    /// Encodes and decodes each message once: the first use of the coders in a
+    /// process costs far more than later ones, and should not fall on a cold start.
+    public func warmUp() {
+        let result = InvokeResult(id: 0, status: .succeeded, code: 0, detail: "", stderr: "", nanoseconds: 0, instanceEnded: false)
+        let messages: [WorkerMessage] = [.invoke(InvokeRequest(id: 0, environment: ["A=b"], timeoutSeconds: 1)), .result(result),
+                                         .log(LogLine(stream: "stdout", text: "")), .stop]
+        for message in messages {
+            if let data = try? JSONEncoder().encode(message) { _ = try? JSONDecoder().decode(WorkerMessage.self, from: data) }
+        }
+    }
+
     /// Serves until told to stop or the node goes away; returns the process exit status.
     public func run() -> Int32 {
         guard let first = try? FrameIO.read(from: input), case .start(let start) = first.message else {
             logger.error("instance: the first frame was not a start")
             return 2
         }
+        let t0 = ContinuousClock.now
         let image: ELFImage
         var options = start.config.runOptions(arguments: nil)
         do {
@@ -41,6 +53,7 @@ public final class InstanceServer {
             return 1
         }
         let tender = Tender(logger: logger)
+        logger.debug("instance started", metadata: ["image": "\(start.imagePath)", "setup": "\(ContinuousClock.now - t0)"])
         switch start.config.mode {
         case .run: serveRuns(tender: tender, image: image, options: options)
         case .persistent: servePersistent(tender: tender, image: image, options: options)
@@ -55,6 +68,8 @@ public final class InstanceServer {
     func serveRuns(tender: Tender, image: ELFImage, options base: RunOptions) {
         while let frame = try? FrameIO.read(from: input) {
             guard case .invoke(let request) = frame.message else { return }
+            let t0 = ContinuousClock.now
+            defer { logger.debug("run served", metadata: ["total": "\(ContinuousClock.now - t0)"]) }
             var options = base
             options.environment += request.environment
             options.timeoutSeconds = request.timeoutSeconds
@@ -63,6 +78,9 @@ public final class InstanceServer {
             var stdout: [UInt8] = []
             do {
                 let report = try tender.run(image: image, options: options, input: BytesInput(frame.blob), output: captured)
+                logger.debug("boot", metadata: ["setup": "\(report.setupNanoseconds / 1000)us",
+                                                "guest": "\((report.guestNanoseconds ?? 0) / 1000)us",
+                                                "total": "\(report.totalNanoseconds / 1000)us", "exits": "\(report.vmExits)"])
                 stdout = captured.stdout
                 result = Self.result(id: request.id, report.outcome, nanoseconds: report.totalNanoseconds,
                                      stderr: captured.stderrText, ended: device?.wedged ?? false)

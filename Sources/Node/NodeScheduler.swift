@@ -73,7 +73,9 @@ public actor NodeScheduler {
     }
 
     public func invoke(_ deployment: Deployment, _ invocation: Invocation) async throws(SchedulingError) -> InvocationOutcome {
+        let t0 = ContinuousClock.now
         let (instance, cold) = try await acquire(deployment)
+        let acquired = ContinuousClock.now - t0
         requestCounter += 1
         let timeout = deployment.config.timeoutSeconds
         let request = InvokeRequest(id: requestCounter, environment: invocation.environment, timeoutSeconds: timeout)
@@ -86,6 +88,9 @@ public actor NodeScheduler {
         defer { backstop.cancel() }
         do {
             let (result, output) = try await process.invoke(request, body: invocation.body)
+            logger.debug("invoked", metadata: ["instance": "\(instance.id)", "acquire": "\(acquired)",
+                                               "roundTrip": "\(ContinuousClock.now - t0 - acquired)",
+                                               "guestRun": "\(result.nanoseconds / 1000)us"])
             finished(instance, function: deployment.name, ended: result.instanceEnded)
             return InvocationOutcome(result: result, output: output, coldStart: cold, instance: instance.id)
         } catch {

@@ -22,7 +22,8 @@ public final class ProcessPool: Sendable {
 
     /// A live pre-started process, or a new one when the pool ran dry.
     public func take() throws(InstanceFailure) -> InstanceProcess {
-        defer { refill() }
+        // Starting a process costs tens of ms of CPU: not while the cold start that took one runs.
+        defer { DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(50)) { [self] in refill() } }
         while let process = idle.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
             if process.endedReason == nil { return process }
         }

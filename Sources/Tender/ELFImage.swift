@@ -26,7 +26,13 @@ public struct ELFImage: Sendable {
     /// The raw program header table, handed to musl as AT_PHDR.
     public let programHeaders: [UInt8]
     public let manifest: Manifest
-    public let symbols: [FunctionSymbol]
+    /// Function symbols, parsed on demand: only a crash report needs them, and
+    /// building thousands of names would slow every cold start.
+    public var symbols: [FunctionSymbol] {
+        Self.symbols(ByteReader(bytes: bytes), sections: sectionTable).filter { $0.isFunction }
+            .map { FunctionSymbol(name: $0.name, address: $0.address, size: $0.size) }
+    }
+    let sectionTable: [Section]
     /// Addresses and sizes of the runtime's stdout buffer and fill count, when
     /// the image has symbols: stdout not yet flushed is salvaged from them.
     public let stdoutBuffer: (address: UInt64, size: UInt64, usedAddress: UInt64)?
@@ -107,10 +113,9 @@ public struct ELFImage: Sendable {
         } else {
             configNote = nil
         }
-        let all = Self.symbols(r, sections: sections)
-        symbols = all.filter { $0.isFunction }.map { FunctionSymbol(name: $0.name, address: $0.address, size: $0.size) }
-        if let buffer = all.first(where: { $0.name == "kumo_stdout_buffer" && !$0.isFunction }),
-           let used = all.first(where: { $0.name == "kumo_stdout_used" && !$0.isFunction && $0.size == 8 }) {
+        sectionTable = sections
+        let data = Self.dataSymbols(r, sections: sections, named: ["kumo_stdout_buffer", "kumo_stdout_used"])
+        if let buffer = data["kumo_stdout_buffer"], let used = data["kumo_stdout_used"], used.size == 8 {
             stdoutBuffer = (buffer.address, buffer.size, used.address)
         } else {
             stdoutBuffer = nil
@@ -168,6 +173,27 @@ public struct ELFImage: Sendable {
         let address: UInt64
         let size: UInt64
         let isFunction: Bool
+    }
+
+    /// The data (STT_OBJECT) symbols with these names, compared as bytes.
+    static func dataSymbols(_ r: ByteReader, sections: [Section], named names: [String]) -> [String: Symbol] {
+        guard let symtab = sections.first(where: { $0.type == 2 }), symtab.entrySize == 24,
+              Int(symtab.link) < sections.count else { return [:] }
+        let strtab = sections[Int(symtab.link)]
+        let wanted = names.map { Array($0.utf8) + [0] }
+        var found: [String: Symbol] = [:]
+        for i in 0..<(symtab.size / 24) where found.count < names.count {
+            let at = symtab.offset + i * 24
+            guard let nameOffset = try? r.u32(at, "st_name"), let info = try? r.u8(at + 4, "st_info"), info & 0xf == 1,
+                  UInt64(nameOffset) < strtab.size else { continue }
+            let start = strtab.offset + UInt64(nameOffset)
+            for (k, name) in wanted.enumerated() where found[names[k]] == nil {
+                guard let bytes = try? r.slice(start, UInt64(name.count), "name"), bytes.elementsEqual(name),
+                      let value = try? r.u64(at + 8, "st_value"), let size = try? r.u64(at + 16, "st_size") else { continue }
+                found[names[k]] = Symbol(name: names[k], address: value, size: size, isFunction: false)
+            }
+        }
+        return found
     }
 
     /// Function (STT_FUNC) and data (STT_OBJECT) symbols from .symtab; an image

@@ -71,6 +71,8 @@ final class TenderPools: Sendable {
     func prepare() {
         guard let device = try? KVMDevice.shared() else { return }
         background.sync { refill(device: device) }
+        // Where KVM cannot tell the TSC rate, measuring it takes 20 ms: do it now, not in the first boot.
+        if shells.withLock({ $0.first?.vcpu.tscKHz() }) == nil { _ = Tender.calibratedTSCKHz }
     }
 
     private func refill(device: KVMDevice) {
