@@ -106,6 +106,7 @@ extension Gateway {
         let record = try owned(try functionName(context), by: tenant)
         try store.deleteFunction(record.name)
         setDeployment(nil, name: record.name)
+        metricHandles.forget(function: record.name)
         await scheduler.remove(function: record.name)
         images.prune(keeping: try store.imagesInUse())
         return try json(["removed": record.name])

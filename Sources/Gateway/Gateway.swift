@@ -18,6 +18,7 @@ public final class Gateway: Sendable {
     let logger: Logger
     private let deployments = Mutex<[String: Deployment]>([:])
     let asyncCalls: AsyncCallRunner
+    let metricHandles = MetricHandles()
 
     /// Opens (or creates) the data directory; creates the admin tenant on first start.
     public init(configuration: GatewayConfiguration, logger: Logger) throws {
@@ -100,9 +101,8 @@ public final class Gateway: Sendable {
             logs.append(function: name, instance: "-", stream: "kumo", text: error.description + "\n")
         }
         let elapsed = ContinuousClock.now - started
-        Counter(label: "kumo_invocations_total", dimensions: [("function", name), ("status", "\(reply.httpStatus)")]).increment()
-        Timer(label: "kumo_invocation_duration_seconds", dimensions: [("function", name)]).recordNanoseconds(
-            Int64(Tender.nanoseconds(elapsed)))
+        metricHandles.invocations(function: name, status: reply.httpStatus).increment()
+        metricHandles.latency(function: name).recordNanoseconds(Int64(Tender.nanoseconds(elapsed)))
         return reply
     }
 

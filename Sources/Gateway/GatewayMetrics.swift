@@ -19,3 +19,35 @@ public enum GatewayMetrics {
         MetricsSystem.bootstrap(factory)
     }
 }
+
+/// Metric handles per label set, made once: building one goes through the
+/// factory's locked registry, which is measurable on every request.
+final class MetricHandles: Sendable {
+    private let counters = Mutex<[String: Metrics.Counter]>([:])
+    private let timers = Mutex<[String: Metrics.Timer]>([:])
+
+    func invocations(function: String, status: Int) -> Metrics.Counter {
+        let key = "\(function)\u{0}\(status)"
+        return counters.withLock { cache in
+            if let counter = cache[key] { return counter }
+            let counter = Metrics.Counter(label: "kumo_invocations_total", dimensions: [("function", function), ("status", "\(status)")])
+            cache[key] = counter
+            return counter
+        }
+    }
+
+    func latency(function: String) -> Metrics.Timer {
+        timers.withLock { cache in
+            if let timer = cache[function] { return timer }
+            let timer = Metrics.Timer(label: "kumo_invocation_duration_seconds", dimensions: [("function", function)])
+            cache[function] = timer
+            return timer
+        }
+    }
+
+    /// A removed function's handles go (a redeploy makes new ones).
+    func forget(function: String) {
+        counters.withLock { $0 = $0.filter { !$0.key.hasPrefix(function + "\u{0}") } }
+        timers.withLock { $0[function] = nil }
+    }
+}

@@ -28,8 +28,12 @@ public enum FrameIO {
     }
 
     public static func write(_ message: WorkerMessage, blob: [UInt8] = [], to fd: Int32) throws(Failure) {
-        let header: Data
-        do { header = try JSONEncoder().encode(message) } catch { throw .malformed("cannot encode: \(error)") }
+        let header: [UInt8]
+        if let binary = BinaryMessages.encode(message) {
+            header = binary
+        } else {
+            do { header = [UInt8](try JSONEncoder().encode(message)) } catch { throw .malformed("cannot encode: \(error)") }
+        }
         var frame = [UInt8]()
         frame.reserveCapacity(8 + header.count + blob.count)
         for v in [UInt32(header.count), UInt32(blob.count)] {
@@ -52,6 +56,10 @@ public enum FrameIO {
         try readExactly(&header, from: fd)
         var blob = [UInt8](repeating: 0, count: blobCount)
         if blobCount > 0 { try readExactly(&blob, from: fd) }
+        if header.first != UInt8(ascii: "{") {
+            guard let message = BinaryMessages.decode(header) else { throw .malformed("a binary message that does not decode") }
+            return Frame(message: message, blob: blob)
+        }
         do {
             return Frame(message: try JSONDecoder().decode(WorkerMessage.self, from: Data(header)), blob: blob)
         } catch { throw .malformed("\(error)") }

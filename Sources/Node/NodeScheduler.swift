@@ -18,6 +18,8 @@ public actor NodeScheduler {
         var retired = false
         var lastUsed = ContinuousClock.now
         var served = 0
+        /// While busy: past this, the process is killed (it stopped answering).
+        var backstop: ContinuousClock.Instant?
 
         init(id: String, process: InstanceProcess, version: String, card: String?) {
             self.id = id
@@ -79,13 +81,9 @@ public actor NodeScheduler {
         requestCounter += 1
         let timeout = deployment.config.timeoutSeconds
         let request = InvokeRequest(id: requestCounter, environment: invocation.environment, timeoutSeconds: timeout)
-        // The instance enforces the timeout itself; this only ends a process that stopped answering.
+        // The instance enforces the timeout itself; the reaper ends a process that stopped answering.
         let process = instance.process
-        let backstop = Task {
-            try? await Task.sleep(for: .seconds(timeout + 5))
-            if !Task.isCancelled { process.kill() }
-        }
-        defer { backstop.cancel() }
+        instance.backstop = .now + .seconds(timeout + 5)
         do {
             let (result, output) = try await process.invoke(request, body: invocation.body)
             logger.debug("invoked", metadata: ["instance": "\(instance.id)", "acquire": "\(acquired)",
@@ -193,6 +191,7 @@ public actor NodeScheduler {
 
     private func finished(_ instance: Instance, function: String, ended: Bool) {
         instance.lastUsed = .now
+        instance.backstop = nil
         instance.served += 1
         if ended || instance.retired || instance.process.endedReason != nil {
             remove(instance, function: function, reason: ended ? "the instance ended" : "retired")
@@ -242,6 +241,9 @@ public actor NodeScheduler {
         let now = ContinuousClock.now
         for (name, state) in functions {
             let keepAlive = Duration.nanoseconds(Int64(state.deployment.limits.keepAliveSeconds * 1e9))
+            for instance in state.instances where instance.busy {
+                if let limit = instance.backstop, now > limit { instance.process.kill() }
+            }
             for instance in state.instances where !instance.busy {
                 if instance.process.endedReason != nil {
                     remove(instance, function: name, reason: "the instance process ended")
