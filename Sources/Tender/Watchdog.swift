@@ -75,10 +75,15 @@ final class DeadlineThread: @unchecked Sendable {
         thread.start()
     }
 
+    /// When the thread will next look, if it sleeps with a timeout (guarded by condition).
+    private var nextWake: ContinuousClock.Instant?
+
     func add(_ target: WatchdogTarget) {
         condition.lock()
         targets[ObjectIdentifier(target)] = target
-        condition.signal()
+        // Waking the thread costs a cross-CPU wakeup; needless when it will look before this deadline anyway
+        // (a persistent instance re-arms on every request).
+        if nextWake.map({ target.deadline < $0 }) ?? true { condition.signal() }
         condition.unlock()
     }
 
@@ -97,9 +102,11 @@ final class DeadlineThread: @unchecked Sendable {
                 targets[key] = nil
             }
             guard let next = targets.values.map(\.deadline).min() else {
+                nextWake = nil
                 condition.wait()
                 continue
             }
+            nextWake = next
             let wait = Double(Tender.nanoseconds(max(next - now, .zero))) / 1e9
             _ = condition.wait(until: Date(timeIntervalSinceNow: wait))
         }
