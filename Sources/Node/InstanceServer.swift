@@ -41,7 +41,9 @@ public final class InstanceServer {
         let image: ELFImage
         var options = start.config.runOptions(arguments: nil)
         do {
+            let l0 = ContinuousClock.now
             image = try Tender.loadImage(path: start.imagePath)
+            logger.debug("image loaded", metadata: ["took": "\(ContinuousClock.now - l0)"])
             if let grant = start.fpga, let identity = start.config.fpga {
                 let fpga = try FPGADevice(name: grant.card, reconfigureCost: .nanoseconds(grant.reconfigureNanoseconds),
                                           fabricHolds: grant.loadedBitstream, logger: logger)

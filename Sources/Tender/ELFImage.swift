@@ -187,6 +187,8 @@ public struct ELFImage: Sendable {
             guard let nameOffset = try? r.u32(at, "st_name"), let info = try? r.u8(at + 4, "st_info"), info & 0xf == 1,
                   UInt64(nameOffset) < strtab.size else { continue }
             let start = strtab.offset + UInt64(nameOffset)
+            // Most names differ in their first byte: test it before slicing.
+            guard start < UInt64(r.bytes.count), wanted.contains(where: { $0[0] == r.bytes[Int(start)] }) else { continue }
             for (k, name) in wanted.enumerated() where found[names[k]] == nil {
                 guard let bytes = try? r.slice(start, UInt64(name.count), "name"), bytes.elementsEqual(name),
                       let value = try? r.u64(at + 8, "st_value"), let size = try? r.u64(at + 16, "st_size") else { continue }

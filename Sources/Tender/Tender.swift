@@ -38,17 +38,37 @@ public struct Tender: Sendable {
                                     stackSize: GuestLayout.stackSize(memorySize: options.memorySize))
     }
 
-    /// Loads and validates an image file (ELF + manifest).
+    /// Loads and validates an image file (ELF + manifest). Plain open/fstat/read:
+    /// this is on every cold start, and Foundation's file calls cost more.
     public static func loadImage(path: String) throws(TenderError) -> ELFImage {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        if let size = (attributes?[.size] as? NSNumber)?.uint64Value, size > KUMO_MEMORY_MAX {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw .unreadableImage(path: path, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw .unreadableImage(path: path, reason: "not a regular file")
+        }
+        let size = Int(info.st_size)
+        guard UInt64(size) <= KUMO_MEMORY_MAX else {
             throw .invalidImage("the file is \(size) bytes, larger than the largest guest memory (2 GiB)")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw .unreadableImage(path: path, reason: exists ? "permission denied or not a file" : "no such file")
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = 0
+            while count < size {
+                // Within the buffer: count < size == buffer.count.
+                let n = read(fd, buffer.baseAddress! + count, size - count)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { failure = n < 0 ? errno : EIO; break }
+                count += n
+            }
         }
-        return try ELFImage(bytes: [UInt8](data))
+        guard failure == 0, bytes.count == size else {
+            throw .unreadableImage(path: path, reason: "read failed: \(String(cString: strerror(failure == 0 ? EIO : failure)))")
+        }
+        return try ELFImage(bytes: bytes)
     }
 
     /// Boots `image` and runs it until it exits, crashes, or hits a limit.
