@@ -24,8 +24,12 @@ public final class InstanceServer {
     /// process costs far more than later ones, and should not fall on a cold start.
     public func warmUp() {
         let result = InvokeResult(id: 0, status: .succeeded, code: 0, detail: "", stderr: "", nanoseconds: 0, instanceEnded: false)
-        let messages: [WorkerMessage] = [.invoke(InvokeRequest(id: 0, environment: ["A=b"], timeoutSeconds: 1)), .result(result),
-                                         .log(LogLine(stream: "stdout", text: "")), .stop]
+        let config = ImageConfig(spec: FunctionSpec(name: "warmup", sources: []))
+        let start = StartInstance(function: "warmup", imagePath: "/", config: config,
+                                  fpga: FPGAGrantInfo(card: "fpga0", reconfigureNanoseconds: 0, loadedBitstream: nil))
+        let messages: [WorkerMessage] = [.start(start), .invoke(InvokeRequest(id: 0, environment: ["A=b"], timeoutSeconds: 1)),
+                                         .result(result), .log(LogLine(stream: "stdout", text: "")), .stop,
+                                         .stopped(InstanceStopped(loadedBitstream: nil, reconfigurations: 0, wedged: false))]
         for message in messages {
             if let data = try? JSONEncoder().encode(message) { _ = try? JSONDecoder().decode(WorkerMessage.self, from: data) }
         }

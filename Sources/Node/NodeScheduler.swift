@@ -169,8 +169,8 @@ public actor NodeScheduler {
         }
         let instance = Instance(id: id, process: process, version: deployment.version, card: grant?.card)
         functions[name]?.instances.append(instance)
-        Counter(label: "kumo_cold_starts_total", dimensions: [("function", name)]).increment()
-        if grant != nil { Counter(label: "kumo_fpga_allocations_total", dimensions: [("function", name)]).increment() }
+        handles(name).coldStarts.increment()
+        if grant != nil { handles(name).fpgaAllocations.increment() }
         updateGauge(name)
         logger.debug("cold start", metadata: ["instance": "\(id)", "fpga": "\(grant?.card ?? "-")"])
         return instance
@@ -277,8 +277,25 @@ public actor NodeScheduler {
     }
 
     private func updateGauge(_ function: String) {
-        Gauge(label: "kumo_instances", dimensions: [("function", function)])
-            .record(functions[function]?.instances.count ?? 0)
+        handles(function).instances.record(functions[function]?.instances.count ?? 0)
+    }
+
+    /// Metric handles per function, made once (the factory's registry lookup is not free).
+    struct FunctionMetrics {
+        let coldStarts: Counter
+        let fpgaAllocations: Counter
+        let instances: Gauge
+    }
+    private var metricHandles: [String: FunctionMetrics] = [:]
+
+    private func handles(_ function: String) -> FunctionMetrics {
+        if let known = metricHandles[function] { return known }
+        let made = FunctionMetrics(
+            coldStarts: Counter(label: "kumo_cold_starts_total", dimensions: [("function", function)]),
+            fpgaAllocations: Counter(label: "kumo_fpga_allocations_total", dimensions: [("function", function)]),
+            instances: Gauge(label: "kumo_instances", dimensions: [("function", function)]))
+        metricHandles[function] = made
+        return made
     }
 
     public struct InstanceInfo: Codable, Sendable {
