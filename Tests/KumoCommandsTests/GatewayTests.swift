@@ -65,6 +65,29 @@ struct GatewayTests {
         let logs = try serve.cli(["logs", "persistent-echo"])
         #expect(logs.stdout.contains("stderr: request 1: 5 bytes"))
         #expect(logs.stdout.contains("guest crashed"))
+
+        // --follow prints lines that arrive after it started.
+        let follow = Process()
+        follow.executableURL = URL(fileURLWithPath: try ServeHarness.kumo)
+        follow.arguments = ["logs", "persistent-echo", "--follow", "--gateway", serve.url, "--token", serve.adminToken]
+        let out = Pipe()
+        follow.standardOutput = out
+        try follow.run()
+        defer { follow.terminate() }
+        try await Task.sleep(for: .milliseconds(300))
+        _ = try await serve.invoke("persistent-echo", "a-new-request-body")
+        var seen = ""
+        for _ in 0..<50 where !seen.contains("18 bytes") {
+            try await Task.sleep(for: .milliseconds(100))
+            // Non-blocking: a test that never sees the line must fail, not hang.
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            var ready = pollfd(fd: out.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            if poll(&ready, 1, 0) > 0 {
+                let n = read(out.fileHandleForReading.fileDescriptor, &chunk, chunk.count)
+                if n > 0 { seen += String(decoding: chunk[0..<n], as: UTF8.self) }
+            }
+        }
+        #expect(seen.contains("stderr: request 2: 18 bytes"), "\(seen.suffix(300))")
     }
 
     @Test func crashHangAndFloodInRunModeAreContained() async throws {
