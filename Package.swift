@@ -81,7 +81,7 @@ let package = Package(
             dependencies: ["Tender", "KVM", "CKumoABI", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "AcceleratorTests", dependencies: ["Accelerator"]),
-        .testTarget(name: "NodeTests", dependencies: ["Node"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "Functions", "Accelerator"]),
         .testTarget(
             name: "KumoCommandsTests",
             dependencies: ["KumoCommands", "Tender", "Accelerator", "KVM", "Functions", "Node", "Gateway"]

@@ -1,9 +1,14 @@
-/// A compact encoding for the two messages on every request's path (invoke
-/// and result): JSON costs ~25 µs per encode and decode, this ~1 µs. The
+import Accelerator
+import Functions
+
+/// A compact encoding for the messages on a request's path (invoke, result,
+/// and a cold start's start): JSON costs ~25 µs per encode and decode warm,
+/// and a few hundred µs in a process that has been idle; this ~1 µs. The
 /// first header byte tells them apart from JSON, which always starts with '{'.
 enum BinaryMessages {
     static let invokeTag: UInt8 = 1
     static let resultTag: UInt8 = 2
+    static let startTag: UInt8 = 3
 
     static func encode(_ message: WorkerMessage) -> [UInt8]? {
         var out: [UInt8] = []
@@ -23,10 +28,72 @@ enum BinaryMessages {
             out.append(r.instanceEnded ? 1 : 0)
             putString(&out, r.detail)
             putString(&out, r.stderr)
+        case .start(let start):
+            out.append(startTag)
+            putString(&out, start.function)
+            putString(&out, start.imagePath)
+            putConfig(&out, start.config)
+            out.append(start.fpga == nil ? 0 : 1)
+            if let grant = start.fpga {
+                putString(&out, grant.card)
+                put(&out, UInt64(bitPattern: grant.reconfigureNanoseconds))
+                putOptional(&out, grant.loadedBitstream)
+            }
         default:
             return nil
         }
         return out
+    }
+
+    private static func putConfig(_ out: inout [UInt8], _ c: ImageConfig) {
+        putString(&out, c.name)
+        put(&out, c.memory)
+        put(&out, c.timeoutSeconds.bitPattern)
+        put(&out, c.outputLimit)
+        putStrings(&out, c.args)
+        let keys = c.env.keys.sorted()
+        putStrings(&out, keys)
+        putStrings(&out, keys.map { c.env[$0] ?? "" })
+        putString(&out, c.accelerator.rawValue)
+        putString(&out, c.mode.rawValue)
+        out.append(c.fpga == nil ? 0 : 1)
+        if let f = c.fpga {
+            putStrings(&out, [f.platformName, f.platformVendor, f.deviceName, f.deviceVendor, f.deviceType.rawValue])
+            put(&out, f.globalMemory)
+            put(&out, f.computeUnits)
+        }
+    }
+
+    private static func readConfig(_ r: inout Reader) -> ImageConfig? {
+        guard let name = r.string() else { return nil }
+        var c = ImageConfig(spec: FunctionSpec(name: name, sources: []))
+        guard let memory = r.u64(), let timeout = r.u64(), let outputLimit = r.u64(), let args = r.strings(),
+              let keys = r.strings(), let values = r.strings(), keys.count == values.count,
+              let accelerator = r.string().flatMap(Functions.Accelerator.init(rawValue:)),
+              let mode = r.string().flatMap(InvocationMode.init(rawValue:)), let hasFPGA = r.u8() else { return nil }
+        c.memory = memory
+        c.timeoutSeconds = Double(bitPattern: timeout)
+        c.outputLimit = outputLimit
+        c.args = args
+        c.env = Dictionary(zip(keys, values), uniquingKeysWith: { a, _ in a })
+        c.accelerator = accelerator
+        c.mode = mode
+        c.fpga = nil
+        if hasFPGA == 1 {
+            guard let names = r.strings(), names.count == 5,
+                  let type = FPGAIdentity.DeviceType(rawValue: names[4]),
+                  let memory = r.u64(), let units = r.u32() else { return nil }
+            var f = FPGAIdentity()
+            f.platformName = names[0]
+            f.platformVendor = names[1]
+            f.deviceName = names[2]
+            f.deviceVendor = names[3]
+            f.deviceType = type
+            f.globalMemory = memory
+            f.computeUnits = units
+            c.fpga = f
+        }
+        return c
     }
 
     static let statusCodes: [InvocationStatus] = [.succeeded, .failed, .timedOut, .bootFailed]
@@ -49,9 +116,28 @@ enum BinaryMessages {
                   let detail = reader.string(), let stderr = reader.string() else { return nil }
             return .result(InvokeResult(id: id, status: statusCodes[Int(status)], code: Int32(bitPattern: code),
                                         detail: detail, stderr: stderr, nanoseconds: nanoseconds, instanceEnded: ended != 0))
+        case startTag:
+            guard let function = reader.string(), let path = reader.string(), let config = readConfig(&reader),
+                  let hasGrant = reader.u8() else { return nil }
+            var grant: FPGAGrantInfo?
+            if hasGrant == 1 {
+                guard let card = reader.string(), let cost = reader.u64(), let held = reader.optional() else { return nil }
+                grant = FPGAGrantInfo(card: card, reconfigureNanoseconds: Int64(bitPattern: cost), loadedBitstream: held)
+            }
+            return .start(StartInstance(function: function, imagePath: path, config: config, fpga: grant))
         default:
             return nil
         }
+    }
+
+    private static func putStrings(_ out: inout [UInt8], _ strings: [String]) {
+        put(&out, UInt32(strings.count))
+        for s in strings { putString(&out, s) }
+    }
+
+    private static func putOptional(_ out: inout [UInt8], _ s: String?) {
+        out.append(s == nil ? 0 : 1)
+        if let s { putString(&out, s) }
     }
 
     private static func put<T: FixedWidthInteger>(_ out: inout [UInt8], _ v: T) {
@@ -85,6 +171,24 @@ enum BinaryMessages {
 
         mutating func u32() -> UInt32? { fixed(UInt32.self) }
         mutating func u64() -> UInt64? { fixed(UInt64.self) }
+
+        mutating func strings() -> [String]? {
+            guard let count = u32(), Int(count) <= bytes.count - at else { return nil }
+            var out: [String] = []
+            for _ in 0..<count {
+                guard let s = string() else { return nil }
+                out.append(s)
+            }
+            return out
+        }
+
+        /// .some(nil) for an absent value; nil for a malformed one.
+        mutating func optional() -> String?? {
+            guard let present = u8() else { return nil }
+            if present == 0 { return .some(nil) }
+            guard let s = string() else { return nil }
+            return .some(s)
+        }
 
         mutating func string() -> String? {
             guard let count = u32(), Int(count) <= bytes.count - at else { return nil }

@@ -1,6 +1,8 @@
 import Synchronization
 import Testing
 @testable import Node
+import Accelerator
+import Functions
 
 @Suite("Instance frames")
 struct BinaryMessagesTests {
@@ -19,6 +21,28 @@ struct BinaryMessagesTests {
         }
         #expect(r.id == 7 && r.status == .timedOut && r.code == -3 && r.detail == "d" && r.stderr == "e" && r.instanceEnded)
         #expect(BinaryMessages.encode(.stop) == nil, "other messages stay JSON")
+    }
+
+    @Test func startRoundTripsWithItsConfigAndGrant() throws {
+        var config = ImageConfig(spec: FunctionSpec(name: "vadd", sources: []))
+        config.memory = 512 << 20
+        config.timeoutSeconds = 1.5
+        config.args = ["/bitstreams/vadd.xclbin", ""]
+        config.env = ["B": "2", "A": "1=x"]
+        config.accelerator = .fpga
+        config.mode = .persistent
+        var identity = FPGAIdentity()
+        identity.deviceName = "card"
+        identity.deviceType = .gpu
+        identity.globalMemory = 3 << 30
+        config.fpga = identity
+        let grant = FPGAGrantInfo(card: "fpga1", reconfigureNanoseconds: 100_000_000, loadedBitstream: nil)
+        let start = WorkerMessage.start(StartInstance(function: "vadd", imagePath: "/d/images/h.kumo", config: config, fpga: grant))
+        let bytes = try #require(BinaryMessages.encode(start))
+        guard case .start(let back) = try #require(BinaryMessages.decode(bytes)) else { Issue.record("not a start"); return }
+        #expect(back.config == config && back.function == "vadd" && back.imagePath == "/d/images/h.kumo")
+        #expect(back.fpga?.card == "fpga1" && back.fpga?.reconfigureNanoseconds == 100_000_000 && back.fpga?.loadedBitstream == nil)
+        for cut in 1..<bytes.count { #expect(BinaryMessages.decode(Array(bytes.prefix(cut))) == nil) }
     }
 
     @Test func truncatedOrLyingMessagesDoNotDecode() throws {
