@@ -32,6 +32,7 @@ public final class InstanceServer {
                                          .stopped(InstanceStopped(loadedBitstream: nil, reconfigurations: 0, wedged: false))]
         for message in messages {
             if let data = try? JSONEncoder().encode(message) { _ = try? JSONDecoder().decode(WorkerMessage.self, from: data) }
+            if let binary = BinaryMessages.encode(message) { _ = BinaryMessages.decode(binary) }
         }
     }
 

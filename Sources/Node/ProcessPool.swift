@@ -24,7 +24,8 @@ public final class ProcessPool: Sendable {
     public func take() throws(InstanceFailure) -> InstanceProcess {
         // Starting a process costs tens of ms of CPU: not while the cold start that took one runs.
         defer { DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(50)) { [self] in refill() } }
-        while let process = idle.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+        // The newest first: the longer a process has been idle, the colder its caches.
+        while let process = idle.withLock({ $0.popLast() }) {
             if process.endedReason == nil { return process }
         }
         return try InstanceProcess.spawn(executable: executable, logger: logger)
