@@ -1,6 +1,8 @@
 import Foundation
+import Functions
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Metrics
 import NIOCore
 
@@ -21,17 +23,35 @@ extension Gateway {
     }
 
     /// POST /function/{name}: the body is the function's input, its output the response.
+    /// (Most such requests never get here: FastInvokeHandler answers them on the event loop.)
     func invokeSync(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let name = try functionName(context)
         try requireDeployed(name)
         let body = try await self.body(request, limit: configuration.bodyLimit)
-        let environment = try CGIEnvironment.make(request, function: name, bodyCount: body.count)
-        return try response(for: await invoke(function: name, body: body, environment: environment))
+        let (status, headers, output) = await invocationParts(function: name, head: request.head, uri: request.uri, body: body)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: output)))
     }
 
-    func response(for reply: InvocationReply) throws -> Response {
+    /// One sync invocation, from the request's head and body to the response's parts.
+    func invocationParts(function name: String, head: HTTPRequest, uri: URI, body: [UInt8]) async
+        -> (HTTPResponse.Status, HTTPFields, [UInt8]) {
+        do {
+            guard FunctionName.isValid(name) else {
+                throw GatewayError.badRequest("'\(name.prefix(100))' is not a function name: it \(FunctionName.rule)")
+            }
+            try requireDeployed(name)
+            let environment = try CGIEnvironment.make(head: head, uri: uri, function: name, bodyCount: body.count)
+            return Self.parts(for: await invoke(function: name, body: body, environment: environment))
+        } catch let error as GatewayError {
+            return error.parts()
+        } catch {
+            return GatewayError.internalError("\(error)").parts()
+        }
+    }
+
+    static func parts(for reply: InvocationReply) -> (HTTPResponse.Status, HTTPFields, [UInt8]) {
         switch reply {
-        case .refused(let error): throw error
+        case .refused(let error): return error.parts()
         case .completed(let outcome):
             var headers: HTTPFields = [.contentType: "application/octet-stream"]
             headers[Self.instanceHeader] = outcome.instance
@@ -39,13 +59,15 @@ extension Gateway {
             headers[Self.durationHeader] = "\(outcome.result.nanoseconds / 1000)"
             if outcome.result.status != .succeeded {
                 headers[Self.statusHeader] = "\(outcome.result.code)"
-                headers[Self.detailHeader] = String(outcome.result.detail.unicodeScalars.filter {
-                    $0.isASCII && $0.value >= 0x20 && $0.value != 0x7f
-                }.map(Character.init).prefix(300))
+                headers[Self.detailHeader] = headerSafe(outcome.result.detail)
             }
-            return Response(status: HTTPResponse.Status(code: reply.httpStatus), headers: headers,
-                            body: .init(byteBuffer: ByteBuffer(bytes: outcome.output)))
+            return (HTTPResponse.Status(code: reply.httpStatus), headers, outcome.output)
         }
+    }
+
+    /// Printable ASCII, at most 300 characters: safe as a header value.
+    static func headerSafe(_ text: String) -> String {
+        String(text.unicodeScalars.filter { $0.isASCII && $0.value >= 0x20 && $0.value != 0x7f }.map(Character.init).prefix(300))
     }
 
     /// POST /async-function/{name}: accepted (committed) now, run later, result kept by id.
@@ -61,7 +83,7 @@ extension Gateway {
             callback = raw
         }
         let body = try await self.body(request, limit: configuration.bodyLimit)
-        let environment = try CGIEnvironment.make(request, function: name, bodyCount: body.count)
+        let environment = try CGIEnvironment.make(head: request.head, uri: request.uri, function: name, bodyCount: body.count)
         let id = UUID().uuidString.lowercased()
         let encoded = String(decoding: try JSONEncoder().encode(environment), as: UTF8.self)
         do {
@@ -103,10 +125,7 @@ extension Gateway {
         }
         var headers: HTTPFields = [.contentType: "application/octet-stream"]
         if status != 200, let code = call.code { headers[Self.statusHeader] = "\(code)" }
-        if status != 200, let detail = call.detail {
-            headers[Self.detailHeader] = String(detail.unicodeScalars.filter { $0.isASCII && $0.value >= 0x20 }
-                .map(Character.init).prefix(300))
-        }
+        if status != 200, let detail = call.detail { headers[Self.detailHeader] = Self.headerSafe(detail) }
         return Response(status: HTTPResponse.Status(code: status), headers: headers,
                         body: .init(byteBuffer: ByteBuffer(bytes: call.response ?? Data())))
     }

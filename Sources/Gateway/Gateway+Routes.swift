@@ -38,6 +38,7 @@ extension Gateway {
         let port = configuration.port
         let app = Application(
             router: router(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [FastInvokeHandler(gateway: self)])),
             configuration: .init(address: .hostname(configuration.host, port: port), serverName: "kumo"),
             onServerRunning: { channel in onRunning(channel.localAddress?.port ?? port) },
             logger: logger)

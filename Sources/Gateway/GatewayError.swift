@@ -40,6 +40,12 @@ public enum GatewayError: Error, HTTPResponseError, CustomStringConvertible {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let (status, headers, body) = parts()
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// Status, headers and JSON body, for any HTTP layer.
+    func parts() -> (HTTPResponse.Status, HTTPFields, [UInt8]) {
         var headers: HTTPFields = [.contentType: "application/json"]
         switch self {
         case .busy(_, let seconds), .unavailable(_, let seconds): headers[.retryAfter] = "\(seconds)"
@@ -47,6 +53,6 @@ public enum GatewayError: Error, HTTPResponseError, CustomStringConvertible {
         default: break
         }
         let body = (try? JSONEncoder().encode(["error": description])) ?? Data()
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return (status, headers, [UInt8](body))
     }
 }
