@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "KumoCommands",
             dependencies: [
-                "Tender", "Accelerator", "Functions", "Node", "Gateway",
+                "Tender", "Accelerator", "Functions", "Node", "Gateway", "CKVM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

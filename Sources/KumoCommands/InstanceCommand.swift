@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Node
 import Tender
+import CKVM
 
 /// `kumo instance`: one instance process, started by `kumo serve`'s pool.
 /// Speaks frames on stdin/stdout; not for people.
@@ -11,6 +12,10 @@ struct InstanceCommand: ParsableCommand {
         commandName: "instance", abstract: "Serve one function instance for kumo serve (internal).", shouldDisplay: false)
 
     func run() throws {
+        // Die with kumo serve: a killed node must not leave guests (and their cards) running.
+        let parent = getppid()
+        _ = ckvm_die_with_parent(SIGKILL)
+        if getppid() != parent { throw ExitCode(1) }  // the node died before we asked
         // The frame pipes move off fds 0/1 so that nothing else can write into them.
         let input = dup(0), output = dup(1)
         let null = open("/dev/null", O_RDWR)

@@ -108,9 +108,17 @@ struct GatewayBadInputTests {
                                                    headers: ["X-Callback-Url": serve.url + "/function/hello-persistent"])
         let second = try #require(queued.json["id"] as? String)
         // Mid-request: a sync call is in flight when the server dies.
-        async let inFlight = serve.invoke("sleepy", query: "ms=3000")
+        async let inFlight = serve.invoke("sleepy", query: "ms=8000")
         try await Task.sleep(for: .milliseconds(700))
+        let instances = try #require(serve.process.map { ProcessTable.children(of: $0.processIdentifier) })
+        #expect(!instances.isEmpty, "the pool and the busy instance are child processes")
         serve.kill()
+        var alive = instances
+        for _ in 0..<10 where !alive.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            alive = alive.filter(ProcessTable.isRunning)
+        }
+        #expect(alive.isEmpty, "instance processes die with kumo serve (mid-request too)")
         let cut = try? await inFlight
         #expect(cut == nil || cut?.status != 200, "the in-flight request fails rather than hangs")
 
@@ -168,5 +176,27 @@ struct GatewayBadInputTests {
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 1)
         #expect(message.contains("cannot reach the gateway at http://127.0.0.1:9") && message.contains("kumo serve"))
+    }
+}
+
+/// Child processes as /proc tells them.
+enum ProcessTable {
+    static func children(of parent: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { stat($0)?.ppid == parent }
+    }
+
+    /// Alive and not a zombie.
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard let s = stat(pid) else { return false }
+        return s.state != "Z" && s.state != "X"
+    }
+
+    static func stat(_ pid: Int32) -> (state: Character, ppid: Int32)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 2, let state = fields[0].first, let ppid = Int32(fields[1]) else { return nil }
+        return (state, ppid)
     }
 }
