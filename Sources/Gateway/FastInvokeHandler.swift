@@ -88,9 +88,14 @@ final class FastInvokeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let uri = URI(head.path ?? "/")
         let bytes = Array(body.readableBytesView)
         let closeAfter = head.headerFields[.connection]?.lowercased().contains("close") == true
-        context.eventLoop.makeFutureWithTask {
-            await gateway.invocationParts(function: name, head: head, uri: uri, body: bytes)
-        }.assumeIsolated().whenSuccess { status, headers, output in
+        let loop = context.eventLoop
+        let promise = loop.makePromise(of: (HTTPResponse.Status, HTTPFields, [UInt8]).self)
+        // A warm instance: straight to its process from here, answered from its reader thread.
+        // Otherwise a task goes through the scheduler (cold start, queue, errors).
+        if !gateway.invokeWarm(function: name, head: head, uri: uri, body: bytes, done: { promise.succeed($0) }) {
+            promise.completeWithTask { await gateway.invocationParts(function: name, head: head, uri: uri, body: bytes) }
+        }
+        promise.futureResult.assumeIsolated().whenSuccess { status, headers, output in
             self.respond(status: status, headers: headers, body: output, context: context)
             if closeAfter {
                 context.close(promise: nil)

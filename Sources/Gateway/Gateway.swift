@@ -1,4 +1,6 @@
 import Foundation
+import HTTPTypes
+import HummingbirdCore
 import Functions
 import Logging
 import Metrics
@@ -82,28 +84,65 @@ public final class Gateway: Sendable {
         let started = ContinuousClock.now
         let reply: InvocationReply
         do {
-            let outcome = try await scheduler.invoke(deployment, Invocation(body: body, environment: environment))
-            reply = .completed(outcome)
+            reply = .completed(try await scheduler.invoke(deployment, Invocation(body: body, environment: environment)))
+        } catch {
+            reply = .refused(Self.refusal(for: error))
+        }
+        record(function: name, reply: reply, elapsed: ContinuousClock.now - started)
+        return reply
+    }
+
+    /// The event-loop fast lane: a warm idle instance takes the request with no task
+    /// and no actor on the way; `done` runs on the instance's reader thread. False
+    /// when there is no such instance (or the body is large): use `invoke`.
+    func invokeWarm(function name: String, head: HTTPRequest, uri: URI, body: [UInt8],
+                    done: @escaping @Sendable ((HTTPResponse.Status, HTTPFields, [UInt8])) -> Void) -> Bool {
+        // A large body could fill the pipe and block the event loop while the instance reads it.
+        guard body.count <= 60_000, FunctionName.isValid(name), let deployment = deployment(named: name),
+              let instance = scheduler.claimWarm(function: name, version: deployment.version) else { return false }
+        guard let environment = try? CGIEnvironment.make(head: head, uri: uri, function: name, bodyCount: body.count) else {
+            scheduler.unclaim(instance, function: name)
+            return false  // the slow path gives the error
+        }
+        let started = ContinuousClock.now
+        scheduler.invokeWarm(instance, function: name, invocation: Invocation(body: body, environment: environment),
+                             timeoutSeconds: deployment.config.timeoutSeconds) { [self] result in
+            let reply: InvocationReply
+            switch result {
+            case .success(let outcome): reply = .completed(outcome)
+            case .failure(let error): reply = .refused(Self.refusal(for: error))
+            }
+            done(Self.parts(for: reply))
+            record(function: name, reply: reply, elapsed: ContinuousClock.now - started)
+        }
+        return true
+    }
+
+    static func refusal(for error: SchedulingError) -> GatewayError {
+        switch error {
+        case .queueFull: return .busy(error.description, retryAfter: 1)
+        case .queueTimeout, .shuttingDown: return .unavailable(error.description, retryAfter: 1)
+        case .noFPGA: return .unavailable(error.description, retryAfter: 2)
+        case .removed: return .notFound(error.description)
+        case .instance: return .badGateway(error.description)
+        }
+    }
+
+    /// Logs and metrics of one invocation.
+    func record(function name: String, reply: InvocationReply, elapsed: Duration) {
+        switch reply {
+        case .completed(let outcome):
             if !outcome.result.stderr.isEmpty {
                 logs.append(function: name, instance: outcome.instance, stream: "stderr", text: outcome.result.stderr)
             }
             if outcome.result.status != .succeeded {
                 logs.append(function: name, instance: outcome.instance, stream: "kumo", text: outcome.result.detail + "\n")
             }
-        } catch {
-            switch error {
-            case .queueFull: reply = .refused(.busy(error.description, retryAfter: 1))
-            case .queueTimeout, .shuttingDown: reply = .refused(.unavailable(error.description, retryAfter: 1))
-            case .noFPGA: reply = .refused(.unavailable(error.description, retryAfter: 2))
-            case .removed: reply = .refused(.notFound(error.description))
-            case .instance: reply = .refused(.badGateway(error.description))
-            }
+        case .refused(let error):
             logs.append(function: name, instance: "-", stream: "kumo", text: error.description + "\n")
         }
-        let elapsed = ContinuousClock.now - started
         metricHandles.invocations(function: name, status: reply.httpStatus).increment()
         metricHandles.latency(function: name).recordNanoseconds(Int64(Tender.nanoseconds(elapsed)))
-        return reply
     }
 
     /// Runs until cancelled: the log writer, the async calls, the scheduler.

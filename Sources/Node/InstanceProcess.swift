@@ -26,7 +26,19 @@ public final class InstanceProcess: @unchecked Sendable {
     let fromChild: Int32
     let logger: Logger
 
-    typealias Answer = CheckedContinuation<(InvokeResult, [UInt8]), any Error>
+    public typealias Reply = Result<(InvokeResult, [UInt8]), any Error>
+    /// Who waits for an answer: a task, or a callback on the reader thread (the fast lane).
+    enum Answer {
+        case task(CheckedContinuation<(InvokeResult, [UInt8]), any Error>)
+        case callback(@Sendable (Reply) -> Void)
+
+        func deliver(_ reply: Reply) {
+            switch self {
+            case .task(let continuation): continuation.resume(with: reply)
+            case .callback(let callback): callback(reply)
+            }
+        }
+    }
     struct State {
         var pending: [UInt64: Answer] = [:]
         var stopWaiters: [CheckedContinuation<InstanceStopped?, Never>] = []
@@ -94,17 +106,26 @@ public final class InstanceProcess: @unchecked Sendable {
 
     /// One invocation; the process answers requests in order.
     public func invoke(_ request: InvokeRequest, body: [UInt8]) async throws -> (InvokeResult, [UInt8]) {
-        try await withCheckedThrowingContinuation { (answer: Answer) in
-            let ended: String? = state.withLock { s in
-                if let why = s.ended { return why }
-                s.pending[request.id] = answer
-                return nil
-            }
-            if let ended { return answer.resume(throwing: InstanceFailure.ended(ended)) }
-            do { try send(.invoke(request), blob: body) } catch {
-                if let waiting = state.withLock({ $0.pending.removeValue(forKey: request.id) }) {
-                    waiting.resume(throwing: error)
-                }
+        try await withCheckedThrowingContinuation { continuation in
+            submit(request, body: body, answer: .task(continuation))
+        }
+    }
+
+    /// The same, answered by a callback on this process's reader thread.
+    public func invoke(_ request: InvokeRequest, body: [UInt8], callback: @escaping @Sendable (Reply) -> Void) {
+        submit(request, body: body, answer: .callback(callback))
+    }
+
+    private func submit(_ request: InvokeRequest, body: [UInt8], answer: Answer) {
+        let ended: String? = state.withLock { s in
+            if let why = s.ended { return why }
+            s.pending[request.id] = answer
+            return nil
+        }
+        if let ended { return answer.deliver(.failure(InstanceFailure.ended(ended))) }
+        do { try send(.invoke(request), blob: body) } catch {
+            if let waiting = state.withLock({ $0.pending.removeValue(forKey: request.id) }) {
+                waiting.deliver(.failure(error))
             }
         }
     }
@@ -151,7 +172,7 @@ public final class InstanceProcess: @unchecked Sendable {
             }
             switch frame.message {
             case .result(let result):
-                state.withLock { $0.pending.removeValue(forKey: result.id) }?.resume(returning: (result, frame.blob))
+                state.withLock { $0.pending.removeValue(forKey: result.id) }?.deliver(.success((result, frame.blob)))
             case .log(let line):
                 state.withLock { $0.onLog }?(line)
             case .stopped(let stopped):
@@ -175,7 +196,7 @@ public final class InstanceProcess: @unchecked Sendable {
             defer { s.pending = [:]; s.stopWaiters = [] }
             return (s.pending, s.stopWaiters, s.stopped)
         }
-        for answer in pending.values { answer.resume(throwing: InstanceFailure.ended(reason)) }
+        for answer in pending.values { answer.deliver(.failure(InstanceFailure.ended(reason))) }
         for waiter in waiters { waiter.resume(returning: stopped) }
     }
 }

@@ -2,32 +2,13 @@ import Foundation
 import Functions
 import Logging
 import Metrics
+import Synchronization
 
 /// The node's instances, per function: warm reuse, cold start from the process
 /// pool, a bounded queue past the per-function maximum, keep-alive then scale
 /// to zero, and an FPGA from the inventory for functions that need one.
 public actor NodeScheduler {
-    final class Instance: @unchecked Sendable {
-        let id: String
-        let process: InstanceProcess
-        let version: String
-        let card: String?
-        let started = Date()
-        // Actor-isolated through the scheduler that owns it.
-        var busy = true
-        var retired = false
-        var lastUsed = ContinuousClock.now
-        var served = 0
-        /// While busy: past this, the process is killed (it stopped answering).
-        var backstop: ContinuousClock.Instant?
-
-        init(id: String, process: InstanceProcess, version: String, card: String?) {
-            self.id = id
-            self.process = process
-            self.version = version
-            self.card = card
-        }
-    }
+    typealias Instance = NodeInstance
 
     struct Waiter {
         let id: UInt64
@@ -50,10 +31,13 @@ public actor NodeScheduler {
     /// How long a request that needs an FPGA waits for one before 503.
     let fpgaPatience: Duration
     private var functions: [String: FunctionState] = [:]
-    private var requestCounter: UInt64 = 0
     private var instanceCounter = 0
     private var waiterCounter: UInt64 = 0
     private var reaper: Task<Void, Never>?
+    /// Request ids, shared with the fast lane.
+    private let requestCounter = Atomic<UInt64>(0)
+    /// The fast lane's view: each function's instances, and how many requests wait for one.
+    private let lanes = Mutex<[String: (instances: [Instance], waiting: Int)]>([:])
 
     public init(pool: ProcessPool, inventory: FPGAInventory, fpgaPatience: Duration, logger: Logger, logSink: @escaping LogSink) {
         self.pool = pool
@@ -75,20 +59,14 @@ public actor NodeScheduler {
     }
 
     public func invoke(_ deployment: Deployment, _ invocation: Invocation) async throws(SchedulingError) -> InvocationOutcome {
-        let t0 = ContinuousClock.now
         let (instance, cold) = try await acquire(deployment)
-        let acquired = ContinuousClock.now - t0
-        requestCounter += 1
         let timeout = deployment.config.timeoutSeconds
-        let request = InvokeRequest(id: requestCounter, environment: invocation.environment, timeoutSeconds: timeout)
+        let request = InvokeRequest(id: requestCounter.add(1, ordering: .relaxed).newValue,
+                                    environment: invocation.environment, timeoutSeconds: timeout)
         // The instance enforces the timeout itself; the reaper ends a process that stopped answering.
-        let process = instance.process
-        instance.backstop = .now + .seconds(timeout + 5)
+        instance.arm(timeoutSeconds: timeout)
         do {
-            let (result, output) = try await process.invoke(request, body: invocation.body)
-            logger.debug("invoked", metadata: ["instance": "\(instance.id)", "acquire": "\(acquired)",
-                                               "roundTrip": "\(ContinuousClock.now - t0 - acquired)",
-                                               "guestRun": "\(result.nanoseconds / 1000)us"])
+            let (result, output) = try await instance.process.invoke(request, body: invocation.body)
             finished(instance, function: deployment.name, ended: result.instanceEnded)
             return InvocationOutcome(result: result, output: output, coldStart: cold, instance: instance.id)
         } catch {
@@ -96,6 +74,60 @@ public actor NodeScheduler {
             throw .instance(error as? InstanceFailure ?? .ended("\(error)"))
         }
     }
+
+    // MARK: the fast lane (no actor hop: the gateway's event loop calls these)
+
+    /// A warm idle instance of this version, claimed, or nil (then use `invoke`).
+    public nonisolated func claimWarm(function: String, version: String) -> NodeInstance? {
+        lanes.withLock { $0[function]?.instances.reversed().first { $0.claim(version: version) } }
+    }
+
+    /// Gives back a claim the caller did not use.
+    public nonisolated func unclaim(_ instance: NodeInstance, function: String) {
+        instance.unclaim()
+        if lanes.withLock({ $0[function]?.waiting ?? 0 }) > 0 { Task { await self.serveWaiter(function) } }
+    }
+
+    /// Runs one request on a claimed instance; `completion` runs on the instance's
+    /// reader thread, before the scheduler's bookkeeping.
+    public nonisolated func invokeWarm(_ instance: NodeInstance, function: String, invocation: Invocation, timeoutSeconds: Double,
+                                       completion: @escaping @Sendable (Result<InvocationOutcome, SchedulingError>) -> Void) {
+        let request = InvokeRequest(id: requestCounter.add(1, ordering: .relaxed).newValue,
+                                    environment: invocation.environment, timeoutSeconds: timeoutSeconds)
+        instance.arm(timeoutSeconds: timeoutSeconds)
+        instance.process.invoke(request, body: invocation.body) { [self] answer in
+            switch answer {
+            case .success(let (result, output)):
+                completion(.success(InvocationOutcome(result: result, output: output, coldStart: false, instance: instance.id)))
+                returnWarm(instance, function: function, ended: result.instanceEnded)
+            case .failure(let error):
+                completion(.failure(.instance(error as? InstanceFailure ?? .ended("\(error)"))))
+                returnWarm(instance, function: function, ended: true)
+            }
+        }
+    }
+
+    /// Idle again at once (the next request of a client in a loop must find it);
+    /// the actor only hears of it when it has something to do.
+    private nonisolated func returnWarm(_ instance: NodeInstance, function: String, ended: Bool) {
+        if ended || !instance.alive || instance.retired {
+            Task { await self.finished(instance, function: function, ended: true) }
+            return
+        }
+        instance.finishedRequest(keepBusy: false)
+        // Publish, then look: a waiter registered meanwhile re-checks for idle instances too.
+        if lanes.withLock({ $0[function]?.waiting ?? 0 }) > 0 { Task { await self.serveWaiter(function) } }
+    }
+
+    /// Hands an idle instance to the first waiter, if both exist.
+    private func serveWaiter(_ function: String) {
+        guard functions[function]?.waiters.isEmpty == false,
+              let idle = functions[function]?.instances.first(where: { $0.claim() }),
+              let waiter = popWaiter(function) else { return }
+        waiter.continuation.resume(returning: idle)
+    }
+
+    // MARK: the actor's path
 
     private func acquire(_ deployment: Deployment) async throws(SchedulingError) -> (Instance, Bool) {
         let name = deployment.name
@@ -106,8 +138,7 @@ public actor NodeScheduler {
                 retireAll(name, except: deployment.version)
             }
             guard let state = functions[name] else { continue }
-            if let idle = state.instances.first(where: { !$0.busy && !$0.retired && $0.process.endedReason == nil }) {
-                idle.busy = true
+            if let idle = state.instances.reversed().first(where: { $0.claim(version: deployment.version) }) {
                 return (idle, false)
             }
             let live = state.instances.filter { !$0.retired }.count + state.starting
@@ -134,6 +165,9 @@ public actor NodeScheduler {
         do {
             return try await withCheckedThrowingContinuation { (c: CheckedContinuation<Instance?, any Error>) in
                 functions[name]?.waiters.append(Waiter(id: id, continuation: c))
+                syncLane(name)
+                // The fast lane may have released one between our look and now.
+                serveWaiter(name)
             }
         } catch {
             throw error as? SchedulingError ?? .shuttingDown
@@ -143,6 +177,7 @@ public actor NodeScheduler {
     private func expireWaiter(_ id: UInt64, function: String, seconds: Double) {
         guard let at = functions[function]?.waiters.firstIndex(where: { $0.id == id }),
               let waiter = functions[function]?.waiters.remove(at: at) else { return }
+        syncLane(function)
         waiter.continuation.resume(throwing: SchedulingError.queueTimeout(function: function, seconds: seconds))
     }
 
@@ -169,6 +204,7 @@ public actor NodeScheduler {
         }
         let instance = Instance(id: id, process: process, version: deployment.version, card: grant?.card)
         functions[name]?.instances.append(instance)
+        syncLane(name)
         handles(name).coldStarts.increment()
         if grant != nil { handles(name).fpgaAllocations.increment() }
         updateGauge(name)
@@ -179,9 +215,9 @@ public actor NodeScheduler {
     /// A free card, else stop an idle instance that holds one, then wait (bounded).
     private func acquireFPGA(_ deployment: Deployment, instance: String) async throws(FPGAAllocationError) -> FPGAGrantInfo {
         if await inventory.freeCount == 0 {
-            let idle = functions.values.flatMap(\.instances).filter { $0.card != nil && !$0.busy && !$0.retired }
-            if let victim = idle.min(by: { $0.lastUsed < $1.lastUsed }),
-               let owner = functions.first(where: { $0.value.instances.contains { $0 === victim } })?.key {
+            let holders = functions.flatMap { name, state in state.instances.filter { $0.card != nil }.map { (name, $0) } }
+                .sorted { $0.1.snapshot.lastUsed < $1.1.snapshot.lastUsed }
+            if let (owner, victim) = holders.first(where: { $0.1.retire() }) {
                 remove(victim, function: owner, reason: "its FPGA went to \(deployment.name)")
             }
         }
@@ -190,31 +226,40 @@ public actor NodeScheduler {
     }
 
     private func finished(_ instance: Instance, function: String, ended: Bool) {
-        instance.lastUsed = .now
-        instance.backstop = nil
-        instance.served += 1
-        if ended || instance.retired || instance.process.endedReason != nil {
+        if ended || instance.retired || !instance.alive {
+            instance.finishedRequest(keepBusy: true)
             remove(instance, function: function, reason: ended ? "the instance ended" : "retired")
             // Room for another instance: the first waiter starts one.
             if let waiter = popWaiter(function) { waiter.continuation.resume(returning: nil) }
             return
         }
         if let waiter = popWaiter(function) {
+            instance.finishedRequest(keepBusy: true)
             waiter.continuation.resume(returning: instance)  // handed over, still busy
         } else {
-            instance.busy = false
+            instance.finishedRequest(keepBusy: false)
         }
     }
 
     private func popWaiter(_ function: String) -> Waiter? {
         guard functions[function]?.waiters.isEmpty == false else { return nil }
+        defer { syncLane(function) }
         return functions[function]?.waiters.removeFirst()
     }
 
-    /// Takes the instance out now; its process stops (and its FPGA is released) in the background.
+    /// Mirrors a function's instances and waiter count for the fast lane.
+    private func syncLane(_ function: String) {
+        let instances = functions[function]?.instances ?? []
+        let waiting = functions[function]?.waiters.count ?? 0
+        lanes.withLock { $0[function] = instances.isEmpty && waiting == 0 ? nil : (instances, waiting) }
+    }
+
+    /// Takes the instance out now (the caller owns it: busy or claimed); its process
+    /// stops (and its FPGA is released) in the background.
     private func remove(_ instance: Instance, function: String, reason: String) {
-        instance.retired = true
+        _ = instance.retire()
         functions[function]?.instances.removeAll { $0 === instance }
+        syncLane(function)
         updateGauge(function)
         let inventory = self.inventory, logger = self.logger
         Task {
@@ -231,29 +276,28 @@ public actor NodeScheduler {
 
     private func retireAll(_ function: String, except version: String? = nil) {
         for instance in functions[function]?.instances ?? [] where instance.version != version {
-            instance.retired = true
-            if !instance.busy { remove(instance, function: function, reason: "a new version was deployed") }
+            // Idle ones stop now; busy ones when their request finishes.
+            if instance.retire() { remove(instance, function: function, reason: "a new version was deployed or it was removed") }
         }
     }
 
-    /// Stops instances idle past their keep-alive, and any whose process died.
+    /// Stops instances idle past their keep-alive, and any whose process died;
+    /// kills a busy one whose process stopped answering.
     func reap() {
         let now = ContinuousClock.now
         for (name, state) in functions {
             let keepAlive = Duration.nanoseconds(Int64(state.deployment.limits.keepAliveSeconds * 1e9))
-            for instance in state.instances where instance.busy {
-                if let limit = instance.backstop, now > limit { instance.process.kill() }
-            }
-            for instance in state.instances where !instance.busy {
-                if instance.process.endedReason != nil {
-                    remove(instance, function: name, reason: "the instance process ended")
-                } else if now - instance.lastUsed >= keepAlive {
-                    remove(instance, function: name, reason: "idle past its keep-alive")
+            for instance in state.instances {
+                let life = instance.snapshot
+                if life.busy, let limit = life.backstop, now > limit { instance.process.kill() }
+                if instance.claimIfExpired(keepAlive: keepAlive, now: now) {
+                    remove(instance, function: name, reason: instance.alive ? "idle past its keep-alive" : "the instance process ended")
                 }
             }
             if functions[name]?.instances.isEmpty == true, functions[name]?.waiters.isEmpty == true,
                functions[name]?.starting == 0 {
                 functions[name] = nil
+                syncLane(name)
             }
         }
     }
@@ -265,6 +309,7 @@ public actor NodeScheduler {
             waiter.continuation.resume(throwing: SchedulingError.removed(function: function))
         }
         functions[function]?.waiters = []
+        syncLane(function)
     }
 
     /// Stops every instance and the pool (kumo serve is exiting).
@@ -310,8 +355,9 @@ public actor NodeScheduler {
     public func instances(of function: String) -> [InstanceInfo] {
         let now = ContinuousClock.now
         return (functions[function]?.instances ?? []).map {
-            InstanceInfo(id: $0.id, busy: $0.busy, fpga: $0.card, started: $0.started, served: $0.served,
-                         idleSeconds: $0.busy ? 0 : Double((now - $0.lastUsed) / .milliseconds(1)) / 1000)
+            let life = $0.snapshot
+            return InstanceInfo(id: $0.id, busy: life.busy, fpga: $0.card, started: $0.started, served: life.served,
+                                idleSeconds: life.busy ? 0 : Double((now - life.lastUsed) / .milliseconds(1)) / 1000)
         }
     }
 
