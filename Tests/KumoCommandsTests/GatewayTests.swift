@@ -133,6 +133,23 @@ struct GatewayTests {
         #expect(try await serve.invoke("hello").header("X-Kumo-Cold-Start") == "true")
     }
 
+    /// One instance, many concurrent requests: the queue feeds them to it one by one,
+    /// whether the instance comes back through the scheduler or the event-loop fast lane.
+    @Test func queuedRequestsAllReachTheOneInstance() async throws {
+        guard KVMRequirement.check() else { return }
+        let serve = try ServeHarness()
+        try await serve.deploy("Tests/Fixtures/guests/persistent-echo", query: "max_instances=1&queue=32")
+        _ = try await serve.invoke("persistent-echo", "warm")
+        let replies = try await withThrowingTaskGroup(of: GatewayClient.Reply.self) { group in
+            for i in 0..<16 { group.addTask { try await serve.invoke("persistent-echo", "ping-\(i)") } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(replies.allSatisfy { $0.status == 200 }, "\(replies.map(\.status))")
+        #expect(Set(replies.map(\.text)) == Set((0..<16).map { "ping-\($0)" }))
+        #expect(Set(replies.compactMap { $0.header("X-Kumo-Instance") }).count == 1)
+        #expect(try await serve.invoke("persistent-echo", "count").text == "18")
+    }
+
     @Test func aFullQueueGets429AndAFunctionWithoutAFreeFPGAGets503() async throws {
         guard KVMRequirement.check() else { return }
         let serve = try ServeHarness(arguments: ["--fpgas", "1", "--fpga-wait", "0s"])
