@@ -217,7 +217,8 @@ public actor NodeScheduler {
         if await inventory.freeCount == 0 {
             let holders = functions.flatMap { name, state in state.instances.filter { $0.card != nil }.map { (name, $0) } }
                 .sorted { $0.1.snapshot.lastUsed < $1.1.snapshot.lastUsed }
-            if let (owner, victim) = holders.first(where: { $0.1.retire() }) {
+            // claim() takes only an idle one; a busy holder keeps its card.
+            if let (owner, victim) = holders.first(where: { $0.1.claim() }) {
                 remove(victim, function: owner, reason: "its FPGA went to \(deployment.name)")
             }
         }
