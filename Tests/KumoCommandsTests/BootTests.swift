@@ -30,6 +30,15 @@ struct BootTests {
         return (report, output)
     }
 
+    /// What every pre-started instance process boots while it waits.
+    @Test func theWarmUpImageBootsAndExitsZero() throws {
+        guard KVMRequirement.check() else { return }
+        let image = try ELFImage(bytes: WarmupImage.bytes())
+        let report = try tender.run(image: image, options: RunOptions(timeoutSeconds: 5), input: nil, output: nil)
+        #expect(report.outcome == .exited(status: 0))
+        #expect(report.vmExits == 1)
+    }
+
     @Test func helloPrintsArgvEnvAndACarriedFile() throws {
         guard KVMRequirement.check() else { return }
         let (report, out) = try boot("examples/hello", arguments: ["a", "b c"])
