@@ -19,14 +19,17 @@ extension Gateway {
     func requireDeployed(_ name: String) throws(GatewayError) {
         guard deployment(named: name) == nil else { return }
         Counter(label: "kumo_unknown_function_requests_total").increment()
-        throw .notFound("no function named '\(name)' is deployed; `kumo list` shows those that are")
+        throw Self.notDeployed(name)
+    }
+
+    static func notDeployed(_ name: String) -> GatewayError {
+        .notFound("no function named '\(name)' is deployed; `kumo list` shows those that are")
     }
 
     /// POST /function/{name}: the body is the function's input, its output the response.
     /// (Most such requests never get here: FastInvokeHandler answers them on the event loop.)
     func invokeSync(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let name = try functionName(context)
-        try requireDeployed(name)
+        let name = context.parameters.get("name") ?? ""
         let body = try await self.body(request, limit: configuration.bodyLimit)
         let (status, headers, output) = await invocationParts(function: name, head: request.head, uri: request.uri, body: body)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: output)))

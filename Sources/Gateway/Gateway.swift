@@ -78,9 +78,7 @@ public final class Gateway: Sendable {
 
     /// One invocation, sync or async, mapped to what HTTP says about it.
     func invoke(function name: String, body: [UInt8], environment: [String]) async -> InvocationReply {
-        guard let deployment = deployment(named: name) else {
-            return .refused(.notFound("no function named '\(name)' is deployed; `kumo list` shows those that are"))
-        }
+        guard let deployment = deployment(named: name) else { return .refused(Self.notDeployed(name)) }
         let started = ContinuousClock.now
         let reply: InvocationReply
         do {

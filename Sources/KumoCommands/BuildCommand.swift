@@ -16,9 +16,7 @@ struct BuildCommand: ParsableCommand {
             throw fail(BuildError.unsupported("\(directory) is not a directory; give a function directory with a function.yaml"))
         }
         do {
-            let builder = ImageBuilder(toolchain: try Toolchain.prepare(), logger: common.logger()) {
-                FileHandle.standardError.write(Data("kumo: \($0)\n".utf8))
-            }
+            let builder = ImageBuilder(toolchain: try Toolchain.prepare(), logger: common.logger(), progress: progress)
             let image = try builder.build(directory: directory)
             print(image)
         } catch {

@@ -29,13 +29,12 @@ struct DeployCommand: AsyncParsableCommand {
 
     func run() async throws {
         let gateway = try client.client()
-        let image: ELFImage, config: ImageConfig, path: String
+        let config: ImageConfig, path: String
         do {
-            (image, config, path) = try loadTargetWithPath(target, logger: common.logger())
+            (_, config, path) = try loadTargetWithPath(target, logger: common.logger())
         } catch {
             throw fail(error)
         }
-        _ = image
         let function = name ?? config.name
         guard FunctionName.isValid(function) else { throw fail("'\(function)' \(FunctionName.rule)") }
         guard let bytes = FileManager.default.contents(atPath: path) else { throw fail("cannot read \(path)") }

@@ -86,9 +86,7 @@ func loadTarget(_ target: String, logger: Logger) throws -> (ELFImage, ImageConf
 func loadTargetWithPath(_ target: String, logger: Logger) throws -> (ELFImage, ImageConfig, String) {
     var path = target
     if isDirectory(target) {
-        let builder = ImageBuilder(toolchain: try Toolchain.prepare(), logger: logger) {
-            FileHandle.standardError.write(Data("kumo: \($0)\n".utf8))
-        }
+        let builder = ImageBuilder(toolchain: try Toolchain.prepare(), logger: logger, progress: progress)
         path = try builder.buildIfStale(directory: target)
     }
     let image = try Tender.loadImage(path: path)

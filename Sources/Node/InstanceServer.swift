@@ -42,13 +42,10 @@ public final class InstanceServer {
             logger.error("instance: the first frame was not a start")
             return 2
         }
-        let t0 = ContinuousClock.now
         let image: ELFImage
         var options = start.config.runOptions(arguments: nil)
         do {
-            let l0 = ContinuousClock.now
             image = try Tender.loadImage(path: start.imagePath)
-            logger.debug("image loaded", metadata: ["took": "\(ContinuousClock.now - l0)"])
             if let grant = start.fpga, let identity = start.config.fpga {
                 let fpga = try FPGADevice(name: grant.card, reconfigureCost: .nanoseconds(grant.reconfigureNanoseconds),
                                           fabricHolds: grant.loadedBitstream, logger: logger)
@@ -60,7 +57,7 @@ public final class InstanceServer {
             return 1
         }
         let tender = Tender(logger: logger)
-        logger.debug("instance started", metadata: ["image": "\(start.imagePath)", "setup": "\(ContinuousClock.now - t0)"])
+        logger.debug("instance started", metadata: ["function": "\(start.function)", "image": "\(start.imagePath)"])
         switch start.config.mode {
         case .run: serveRuns(tender: tender, image: image, options: options)
         case .persistent: servePersistent(tender: tender, image: image, options: options)
@@ -75,8 +72,6 @@ public final class InstanceServer {
     func serveRuns(tender: Tender, image: ELFImage, options base: RunOptions) {
         while let frame = try? FrameIO.read(from: input) {
             guard case .invoke(let request) = frame.message else { return }
-            let t0 = ContinuousClock.now
-            defer { logger.debug("run served", metadata: ["total": "\(ContinuousClock.now - t0)"]) }
             var options = base
             options.environment += request.environment
             options.timeoutSeconds = request.timeoutSeconds
@@ -85,9 +80,6 @@ public final class InstanceServer {
             var stdout: [UInt8] = []
             do {
                 let report = try tender.run(image: image, options: options, input: BytesInput(frame.blob), output: captured)
-                logger.debug("boot", metadata: ["setup": "\(report.setupNanoseconds / 1000)us",
-                                                "guest": "\((report.guestNanoseconds ?? 0) / 1000)us",
-                                                "total": "\(report.totalNanoseconds / 1000)us", "exits": "\(report.vmExits)"])
                 stdout = captured.stdout
                 result = Self.result(id: request.id, report.outcome, nanoseconds: report.totalNanoseconds,
                                      stderr: captured.stderrText, ended: device?.wedged ?? false)

@@ -60,11 +60,7 @@ public actor NodeScheduler {
 
     public func invoke(_ deployment: Deployment, _ invocation: Invocation) async throws(SchedulingError) -> InvocationOutcome {
         let (instance, cold) = try await acquire(deployment)
-        let timeout = deployment.config.timeoutSeconds
-        let request = InvokeRequest(id: requestCounter.add(1, ordering: .relaxed).newValue,
-                                    environment: invocation.environment, timeoutSeconds: timeout)
-        // The instance enforces the timeout itself; the reaper ends a process that stopped answering.
-        instance.arm(timeoutSeconds: timeout)
+        let request = prepare(instance, invocation, timeoutSeconds: deployment.config.timeoutSeconds)
         do {
             let (result, output) = try await instance.process.invoke(request, body: invocation.body)
             finished(instance, function: deployment.name, ended: result.instanceEnded)
@@ -73,6 +69,14 @@ public actor NodeScheduler {
             finished(instance, function: deployment.name, ended: true)
             throw .instance(error as? InstanceFailure ?? .ended("\(error)"))
         }
+    }
+
+    /// The request for a claimed instance. The instance enforces the timeout
+    /// itself; the reaper ends a process that stops answering past it.
+    private nonisolated func prepare(_ instance: Instance, _ invocation: Invocation, timeoutSeconds: Double) -> InvokeRequest {
+        instance.arm(timeoutSeconds: timeoutSeconds)
+        return InvokeRequest(id: requestCounter.add(1, ordering: .relaxed).newValue,
+                             environment: invocation.environment, timeoutSeconds: timeoutSeconds)
     }
 
     // MARK: the fast lane (no actor hop: the gateway's event loop calls these)
@@ -92,9 +96,7 @@ public actor NodeScheduler {
     /// reader thread, before the scheduler's bookkeeping.
     public nonisolated func invokeWarm(_ instance: NodeInstance, function: String, invocation: Invocation, timeoutSeconds: Double,
                                        completion: @escaping @Sendable (Result<InvocationOutcome, SchedulingError>) -> Void) {
-        let request = InvokeRequest(id: requestCounter.add(1, ordering: .relaxed).newValue,
-                                    environment: invocation.environment, timeoutSeconds: timeoutSeconds)
-        instance.arm(timeoutSeconds: timeoutSeconds)
+        let request = prepare(instance, invocation, timeoutSeconds: timeoutSeconds)
         instance.process.invoke(request, body: invocation.body) { [self] answer in
             switch answer {
             case .success(let (result, output)):
