@@ -25,7 +25,8 @@ export KUMO_GATEWAY=$(cat "$DATA/gateway.url") KUMO_TOKEN=$(cat "$DATA/admin-tok
 "$KUMO" deploy examples/matmul --keep-alive 0 >/dev/null 2>&1
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), kernel $(uname -r), $(date -u +%FT%TZ), kumo $MODE build"
-LOAD="python3 $ROOT/scripts/gateway-load.py"
+cc -O2 "$ROOT/scripts/gateway-load.c" -o "$DATA/gateway-load"
+LOAD="$DATA/gateway-load"
 $LOAD "$KUMO_GATEWAY/function/hello-cold" --requests "$N" --gap-ms 400 --label "cold hello (run, nothing warm)"
 $LOAD "$KUMO_GATEWAY/function/hello-warm" --requests 20 >/dev/null
 $LOAD "$KUMO_GATEWAY/function/hello-warm" --requests 2000 --label "warm hello (run: a boot per request)"

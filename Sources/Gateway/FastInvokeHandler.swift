@@ -2,6 +2,7 @@ import HTTPTypes
 import HummingbirdCore
 import NIOCore
 import NIOHTTPTypes
+import Tender
 
 /// Answers `POST /function/{name}` on the event loop: the request's parts are
 /// gathered here and the invocation is one task, instead of Hummingbird's
@@ -53,6 +54,7 @@ final class FastInvokeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
         switch (state, part) {
         case (.idle, .head(let head)):
+            Trace.mark("gw head")
             guard forwardedOpen == 0, head.method == .post, let name = Self.functionName(head.path) else {
                 forwardedOpen += 1
                 context.fireChannelRead(wrapInboundOut(part))
@@ -93,9 +95,11 @@ final class FastInvokeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // A warm instance: straight to its process from here, answered from its reader thread.
         // Otherwise a task goes through the scheduler (cold start, queue, errors).
         if !gateway.invokeWarm(function: name, head: head, uri: uri, body: bytes, done: { promise.succeed($0) }) {
+            Trace.mark("gw to task")
             promise.completeWithTask { await gateway.invocationParts(function: name, head: head, uri: uri, body: bytes) }
         }
         promise.futureResult.assumeIsolated().whenSuccess { status, headers, output in
+            Trace.mark("gw respond")
             self.respond(status: status, headers: headers, body: output, context: context)
             if closeAfter {
                 context.close(promise: nil)
@@ -114,6 +118,7 @@ final class FastInvokeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: body))), promise: nil)
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        Trace.mark("gw flushed")
     }
 
     private func refuse(_ error: GatewayError, context: ChannelHandlerContext) {

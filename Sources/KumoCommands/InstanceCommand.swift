@@ -13,6 +13,7 @@ struct InstanceCommand: ParsableCommand {
 
     func run() throws {
         // Die with kumo serve: a killed node must not leave guests (and their cards) running.
+        Trace.mark("inst main")
         let parent = getppid()
         _ = ckvm_die_with_parent(SIGKILL)
         if getppid() != parent { throw ExitCode(1) }  // the node died before we asked
@@ -27,6 +28,7 @@ struct InstanceCommand: ParsableCommand {
         Tender.prewarm(logger: logger)
         let server = InstanceServer(input: input, output: output, logger: logger)
         server.warmUp()
+        Trace.mark("inst ready")
         throw ExitCode(server.run())
     }
 }

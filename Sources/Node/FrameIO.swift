@@ -1,4 +1,5 @@
 import Foundation
+import Tender
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,6 +48,7 @@ public enum FrameIO {
     public static func read(from fd: Int32) throws(Failure) -> Frame {
         var lengths = [UInt8](repeating: 0, count: 8)
         try readExactly(&lengths, from: fd)
+        Trace.mark("frame lengths read")
         let headerCount = Int(lengths.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 0, as: UInt32.self) }.littleEndian)
         let blobCount = Int(lengths.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self) }.littleEndian)
         guard headerCount > 0, headerCount <= maxHeader, blobCount <= maxBlob else {

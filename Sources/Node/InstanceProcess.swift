@@ -1,4 +1,5 @@
 import Foundation
+import Tender
 import Logging
 import Synchronization
 #if canImport(Glibc)
@@ -123,7 +124,7 @@ public final class InstanceProcess: @unchecked Sendable {
             return nil
         }
         if let ended { return answer.deliver(.failure(InstanceFailure.ended(ended))) }
-        do { try send(.invoke(request), blob: body) } catch {
+        do { try send(.invoke(request), blob: body); Trace.mark("node invoke sent") } catch {
             if let waiting = state.withLock({ $0.pending.removeValue(forKey: request.id) }) {
                 waiting.deliver(.failure(error))
             }
@@ -172,6 +173,7 @@ public final class InstanceProcess: @unchecked Sendable {
             }
             switch frame.message {
             case .result(let result):
+                Trace.mark("node result read")
                 state.withLock { $0.pending.removeValue(forKey: result.id) }?.deliver(.success((result, frame.blob)))
             case .log(let line):
                 state.withLock { $0.onLog }?(line)

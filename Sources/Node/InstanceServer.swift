@@ -39,9 +39,11 @@ public final class InstanceServer {
     /// Serves until told to stop or the node goes away; returns the process exit status.
     public func run() -> Int32 {
         guard let first = try? FrameIO.read(from: input), case .start(let start) = first.message else {
+            Trace.mark("inst bad")
             logger.error("instance: the first frame was not a start")
             return 2
         }
+        Trace.mark("inst start decoded")
         let image: ELFImage
         var options = start.config.runOptions(arguments: nil)
         do {
@@ -56,6 +58,7 @@ public final class InstanceServer {
             try? FrameIO.write(.failed("\(error)"), to: output)
             return 1
         }
+        Trace.mark("inst image loaded")
         let tender = Tender(logger: logger)
         logger.debug("instance started", metadata: ["function": "\(start.function)", "image": "\(start.imagePath)"])
         switch start.config.mode {
@@ -72,12 +75,15 @@ public final class InstanceServer {
     func serveRuns(tender: Tender, image: ELFImage, options base: RunOptions) {
         while let frame = try? FrameIO.read(from: input) {
             guard case .invoke(let request) = frame.message else { return }
+            Trace.mark("inst invoke decoded")
             var options = base
             options.environment += request.environment
             options.timeoutSeconds = request.timeoutSeconds
             let captured = CapturedOutput()
             let result: InvokeResult
             var stdout: [UInt8] = []
+            Tender.holdTeardowns()
+            defer { Tender.releaseTeardowns() }
             do {
                 let report = try tender.run(image: image, options: options, input: BytesInput(frame.blob), output: captured)
                 stdout = captured.stdout
@@ -87,7 +93,9 @@ public final class InstanceServer {
                 result = InvokeResult(id: request.id, status: .bootFailed, code: 1, detail: "\(error)",
                                       stderr: "", nanoseconds: 0, instanceEnded: device?.wedged ?? false)
             }
+            Trace.mark("inst ran")
             guard (try? FrameIO.write(.result(result), blob: stdout, to: output)) != nil, !result.instanceEnded else { return }
+            Trace.mark("inst result written")
         }
     }
 

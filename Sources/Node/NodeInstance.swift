@@ -10,6 +10,8 @@ public final class NodeInstance: Sendable {
     let process: InstanceProcess
     let version: String
     let card: String?
+    /// Keep-alive zero: the instance stops once its request is answered.
+    let stopsWhenIdle: Bool
     let started = Date()
 
     struct Life {
@@ -22,11 +24,12 @@ public final class NodeInstance: Sendable {
     }
     private let life = Mutex(Life())
 
-    init(id: String, process: InstanceProcess, version: String, card: String?) {
+    init(id: String, process: InstanceProcess, version: String, card: String?, stopsWhenIdle: Bool = false) {
         self.id = id
         self.process = process
         self.version = version
         self.card = card
+        self.stopsWhenIdle = stopsWhenIdle
     }
 
     var snapshot: Life { life.withLock { $0 } }

@@ -1,4 +1,5 @@
 import Foundation
+import Tender
 import Functions
 import Logging
 import Metrics
@@ -59,10 +60,12 @@ public actor NodeScheduler {
     }
 
     public func invoke(_ deployment: Deployment, _ invocation: Invocation) async throws(SchedulingError) -> InvocationOutcome {
+        Trace.mark("sched invoke")
         let (instance, cold) = try await acquire(deployment)
         let request = prepare(instance, invocation, timeoutSeconds: deployment.config.timeoutSeconds)
         do {
             let (result, output) = try await instance.process.invoke(request, body: invocation.body)
+            Trace.mark("sched resumed")
             finished(instance, function: deployment.name, ended: result.instanceEnded)
             return InvocationOutcome(result: result, output: output, coldStart: cold, instance: instance.id)
         } catch {
@@ -114,6 +117,10 @@ public actor NodeScheduler {
     private nonisolated func returnWarm(_ instance: NodeInstance, function: String, ended: Bool) {
         if ended || !instance.alive || instance.retired {
             Task { await self.finished(instance, function: function, ended: true) }
+            return
+        }
+        if instance.stopsWhenIdle {
+            Task { await self.finished(instance, function: function, ended: false) }
             return
         }
         instance.finishedRequest(keepBusy: false)
@@ -196,6 +203,7 @@ public actor NodeScheduler {
         let process: InstanceProcess
         do {
             process = try pool.take()
+            Trace.mark("sched took")
             let sink = logSink
             try process.start(StartInstance(function: name, imagePath: deployment.imagePath,
                                             config: deployment.config, fpga: grant),
@@ -204,7 +212,9 @@ public actor NodeScheduler {
             if let card = grant?.card { await inventory.release(card: card, stopped: nil, reason: "instance did not start") }
             throw .instance(error)
         }
-        let instance = Instance(id: id, process: process, version: deployment.version, card: grant?.card)
+        Trace.mark("sched started")
+        let instance = Instance(id: id, process: process, version: deployment.version, card: grant?.card,
+                                stopsWhenIdle: deployment.limits.keepAliveSeconds <= 0)
         functions[name]?.instances.append(instance)
         syncLane(name)
         handles(name).coldStarts.increment()
@@ -239,9 +249,31 @@ public actor NodeScheduler {
         if let waiter = popWaiter(function) {
             instance.finishedRequest(keepBusy: true)
             waiter.continuation.resume(returning: instance)  // handed over, still busy
+        } else if instance.stopsWhenIdle {
+            instance.finishedRequest(keepBusy: true)
+            stopAfterAnswer(instance, function: function)
         } else {
             instance.finishedRequest(keepBusy: false)
         }
+    }
+
+    /// Keep-alive 0: the instance stops now that its request is answered, a moment
+    /// later, so that its teardown (a VM destroyed, memory unmapped: TLB flushes on
+    /// every CPU) does not compete with the answer on its way out. Left to the
+    /// reaper's next round, that teardown could land on the next request.
+    private func stopAfterAnswer(_ instance: Instance, function: String) {
+        Task {
+            try? await Task.sleep(for: .milliseconds(2))
+            await self.stopIdle(instance, function: function)
+        }
+    }
+
+    private func stopIdle(_ instance: Instance, function: String) {
+        if let waiter = popWaiter(function) {
+            waiter.continuation.resume(returning: instance)  // a request came meanwhile: it takes this one
+            return
+        }
+        remove(instance, function: function, reason: "keep-alive 0: stopped after its request")
     }
 
     private func popWaiter(_ function: String) -> Waiter? {

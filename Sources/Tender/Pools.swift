@@ -10,6 +10,9 @@ import Synchronization
 struct VMShell: @unchecked Sendable {
     let vm: VirtualMachine
     let vcpu: VCPU
+    /// Scrubbed memory already attached as slot 0, its page tables written
+    /// (a memslot change costs ~130 µs here, and waits on the other CPU).
+    var memory: GuestMemory?
 }
 
 final class TenderPools: Sendable {
@@ -19,6 +22,9 @@ final class TenderPools: Sendable {
     static let maxScrubBytes: UInt64 = 16 << 20
     static let maxRegionsPerSize = 2
     static let spareShells = 1
+    /// Bytes of a prepared region faulted in ahead: ~2.3 MiB resident per spare VM.
+    static let populatedImageBytes: UInt64 = 2 << 20
+    static let populatedStackBytes: UInt64 = 256 << 10
 
     private let shells = Mutex<[VMShell]>([])
     private let memory = Mutex<[UInt64: [GuestMemory]]>([:])
@@ -28,13 +34,17 @@ final class TenderPools: Sendable {
     private let pending = Atomic<Int>(0)
     static let maxPending = 4
 
-    func takeShell() -> VMShell? {
-        shells.withLock { $0.popLast() }
+    /// The size that spare VMs get their memory prepared for: the last run's.
+    private let preparedSize = Atomic<UInt64>(RunOptions.defaultMemory)
+
+    func takeShell(memorySize: UInt64) -> VMShell? {
+        preparedSize.store(memorySize, ordering: .relaxed)
+        return shells.withLock { $0.popLast() }
     }
 
-    /// Scrubbed regions of `size` bytes waiting for a run.
-    func pooledMemoryCount(size: UInt64) -> Int {
-        memory.withLock { $0[size]?.count ?? 0 }
+    /// Scrubbed regions of `size` bytes waiting for a run, loose or attached to a spare VM.
+    public func pooledMemoryCount(size: UInt64) -> Int {
+        memory.withLock { $0[size]?.count ?? 0 } + shells.withLock { $0.filter { $0.memory?.size == size }.count }
     }
 
     func takeMemory(size: UInt64) -> GuestMemory? {
@@ -49,7 +59,7 @@ final class TenderPools: Sendable {
             shell.vm.close()
             return
         }
-        background.async { [self] in
+        let teardown: @Sendable () -> Void = { [self] in
             // Destroy the VM before its memory serves anyone else.
             shell.vcpu.close()
             shell.vm.close()
@@ -59,6 +69,32 @@ final class TenderPools: Sendable {
             }
             pending.subtract(1, ordering: .relaxed)
         }
+        let later: Bool = held.withLock { h in
+            if h.holding { h.work.append(teardown) }
+            return h.holding
+        }
+        if !later { background.async(execute: teardown) }
+    }
+
+    /// Teardown while held waits for `releaseTeardowns`: unmapping memory and
+    /// closing a VM flush TLBs on every CPU the process ran on, and on this
+    /// machine such a flush can stall the answer's thread for milliseconds.
+    private let held = Mutex<(holding: Bool, work: [@Sendable () -> Void])>((false, []))
+
+    func holdTeardowns() {
+        held.withLock { $0.holding = true }
+    }
+
+    func releaseTeardowns() {
+        let work = held.withLock { h in
+            defer { h = (false, []) }
+            return h.work
+        }
+        for teardown in work { background.async(execute: teardown) }
+    }
+
+    func recycleLater(_ region: GuestMemory) {
+        background.async { [self] in recycle(region) }
     }
 
     private func recycle(_ region: GuestMemory) {
@@ -78,47 +114,62 @@ final class TenderPools: Sendable {
     private func refill(device: KVMDevice) {
         while shells.withLock({ $0.count }) < Self.spareShells {
             guard let vm = try? device.createVM(), let vcpu = try? vm.createVCPU() else { return }
-            let shell = VMShell(vm: vm, vcpu: vcpu)
+            var shell = VMShell(vm: vm, vcpu: vcpu)
             // Warm only when no other teardown waits: under back-to-back runs the
             // background queue is the bottleneck, and a cold spare beats none.
             if pending.load(ordering: .relaxed) <= 1 {
-                guard warm(shell) else { return }
+                guard warm(&shell) else { return }
             }
             shells.withLock { $0.append(shell) }
         }
     }
 
-    /// Scratch memory for warming shells; only the background queue touches it.
+    /// Scratch memory for warming shells when no scrubbed region is pooled; only the background queue touches it.
     nonisolated(unsafe) private var warmupMemory: GuestMemory?
 
     /// A vCPU's first KVM_RUN costs ~170 µs on kvm-pvm, a later one ~90 µs
     /// even with other memory behind it. So each shell runs three instructions
-    /// of Kumo's own (a doorbell store, then ud2) on scratch memory, which is
-    /// then unmapped: KVM drops every shadow mapping of it, and the run that
-    /// takes the shell sets all registers anew.
-    private func warm(_ shell: VMShell) -> Bool {
+    /// of Kumo's own (a doorbell store, then ud2). Where a scrubbed region of
+    /// the prepared size is pooled, they run in it, and it stays attached with
+    /// its page tables written and the code wiped; else they run in scratch
+    /// memory, which is then unmapped. The run that takes the shell sets all
+    /// registers anew.
+    private func warm(_ shell: inout VMShell) -> Bool {
+        let prepared = takeMemory(size: preparedSize.load(ordering: .relaxed))
         do {
-            let scratch: GuestMemory
-            if let existing = warmupMemory {
-                scratch = existing
+            let target: GuestMemory
+            if let prepared {
+                target = prepared
+                try GuestLayout.writePageTables(into: target)
+                // Where most guests load and keep their stack: host faults there now, not during a boot.
+                target.populate(at: KUMO_IMAGE_BASE, length: min(Self.populatedImageBytes, target.size / 4))
+                target.populate(at: target.size - Self.populatedStackBytes, length: Self.populatedStackBytes)
+            } else if let existing = warmupMemory {
+                target = existing
             } else {
-                scratch = try GuestMemory(size: KUMO_MEMORY_MIN)
-                try GuestLayout.writePageTables(into: scratch)
-                var code: [UInt8] = [0x48, 0xBB]  // movabs $doorbell, %rbx
-                code += (0..<8).map { UInt8(truncatingIfNeeded: KUMO_DOORBELL_BASE >> (8 * $0)) }
-                code += [0x89, 0x03, 0x0F, 0x0B]  // mov %eax, (%rbx); ud2
-                try scratch.write(code, at: KUMO_IMAGE_BASE)
-                warmupMemory = scratch
+                target = try GuestMemory(size: KUMO_MEMORY_MIN)
+                try GuestLayout.writePageTables(into: target)
+                warmupMemory = target
             }
-            try shell.vm.attach(memory: scratch)
+            try target.write(Self.warmupCode, at: KUMO_IMAGE_BASE)
+            try shell.vm.attach(memory: target)
             try shell.vcpu.setLongMode(GuestLayout.longMode)
-            try shell.vcpu.setEntry(rip: KUMO_IMAGE_BASE, rsp: scratch.size, rflags: GuestLayout.initialFlags, rdi: 0)
+            try shell.vcpu.setEntry(rip: KUMO_IMAGE_BASE, rsp: target.size, rflags: GuestLayout.initialFlags, rdi: 0)
             let exit = try shell.vcpu.run()
-            try shell.vm.detachMemory()
             guard case .mmioWrite(let address, _, _) = exit, address == KUMO_DOORBELL_BASE else { return false }
+            if prepared != nil {
+                try target.zero(at: KUMO_IMAGE_BASE, length: UInt64(Self.warmupCode.count))
+                shell.memory = target
+            } else {
+                try shell.vm.detachMemory()
+            }
             return true
         } catch {
             return false
         }
     }
+
+    /// movabs $doorbell, %rbx; mov %eax, (%rbx); ud2
+    private static let warmupCode: [UInt8] = [0x48, 0xBB]
+        + (0..<8).map { UInt8(truncatingIfNeeded: KUMO_DOORBELL_BASE >> (8 * $0)) } + [0x89, 0x03, 0x0F, 0x0B]
 }

@@ -31,6 +31,11 @@ public struct Tender: Sendable {
         }
     }
 
+    /// Until `releaseTeardowns`, finished runs leave their VM and memory as they
+    /// are: an instance process answers first, then frees (see TenderPools).
+    public static func holdTeardowns() { TenderPools.shared.holdTeardowns() }
+    public static func releaseTeardowns() { TenderPools.shared.releaseTeardowns() }
+
     /// What a run would refuse before booting: limits, and segments that do not fit memory.
     public static func checkBootable(_ image: ELFImage, options: RunOptions) throws(TenderError) {
         try options.validate()
@@ -68,6 +73,7 @@ public struct Tender: Sendable {
         guard failure == 0, bytes.count == size else {
             throw .unreadableImage(path: path, reason: "read failed: \(String(cString: strerror(failure == 0 ? EIO : failure)))")
         }
+        Trace.mark("load read")
         return try ELFImage(bytes: bytes)
     }
 
@@ -81,22 +87,36 @@ public struct Tender: Sendable {
         try checkDevices(image.manifest, fpga: options.fpga, channel: options.channel)
 
         let device: KVMDevice, shell: VMShell, memory: GuestMemory
+        /// The shell came with this memory attached, page tables written, long mode set.
+        var prepared = false
         do {
             device = try KVMDevice.shared()
-            let pooled = pooling ? TenderPools.shared.takeShell() : nil
+            let pooled = pooling ? TenderPools.shared.takeShell(memorySize: options.memorySize) : nil
             if let pooled {
                 shell = pooled
             } else {
                 let vm = try device.createVM()
                 shell = VMShell(vm: vm, vcpu: try vm.createVCPU())
             }
-            if pooling, let reused = TenderPools.shared.takeMemory(size: options.memorySize) {
-                memory = reused
+            Trace.mark("tender shell")
+            if let attached = shell.memory, attached.size == options.memorySize {
+                memory = attached
+                prepared = true
             } else {
-                memory = try GuestMemory(size: options.memorySize)
+                if let other = shell.memory {
+                    try shell.vm.detachMemory()
+                    TenderPools.shared.recycleLater(other)
+                }
+                if pooling, let reused = TenderPools.shared.takeMemory(size: options.memorySize) {
+                    memory = reused
+                } else {
+                    memory = try GuestMemory(size: options.memorySize)
+                }
+                Trace.mark("tender memory")
+                try shell.vm.attach(memory: memory)
             }
-            try shell.vm.attach(memory: memory)
         } catch { throw .kvm(error) }
+        Trace.mark("tender attached")
         let vcpu = shell.vcpu
         // A guest with an FPGA: the card may still write its memory until the
         // session closes, so that memory is never handed to another guest.
@@ -113,7 +133,8 @@ public struct Tender: Sendable {
 
         let bootInfoAddress: UInt64
         do {
-            try GuestLayout.writePageTables(into: memory)
+            if !prepared { try GuestLayout.writePageTables(into: memory) }
+            Trace.mark("tender pagetables")
             for segment in image.segments where segment.fileSize > 0 {
                 let target = try memory.bytes(at: segment.address, length: segment.fileSize)
                 image.bytes.withUnsafeBytes { file in
@@ -123,6 +144,7 @@ public struct Tender: Sendable {
                 }
             }
         } catch { throw .guestMemory(error) }
+        Trace.mark("tender segments")
         var random = SystemRandomNumberGenerator()
         let tscKHz = vcpu.tscKHz() ?? Self.calibratedTSCKHz
         bootInfoAddress = try BootInfo(
@@ -134,8 +156,9 @@ public struct Tender: Sendable {
             devices: image.manifest.devices
         ).write(into: memory)
 
+        Trace.mark("tender bootinfo")
         do {
-            try vcpu.setLongMode(GuestLayout.longMode)
+            if !prepared { try vcpu.setLongMode(GuestLayout.longMode) }
             try vcpu.setEntry(rip: image.entry, rsp: options.memorySize, rflags: GuestLayout.initialFlags, rdi: bootInfoAddress)
         } catch { throw .kvm(error) }
 
@@ -150,6 +173,7 @@ public struct Tender: Sendable {
         context.watchdog = watchdog
         defer { watchdog.cancel() }
         let setup = Self.nanoseconds(ContinuousClock.now - start)
+        Trace.mark("tender setup done")
         return try runLoop(vcpu: vcpu, image: image, context: context, watchdog: watchdog,
                            options: options, start: start, setup: setup, tscKHz: tscKHz)
     }
@@ -163,6 +187,7 @@ public struct Tender: Sendable {
             case .crashed, .timedOut, .badHypercall: salvageStdout(image: image, context: context)
             default: break
             }
+            Trace.mark("tender report")
             let total = ContinuousClock.now - start
             let guest = tsc.flatMap { $0.exit >= $0.entry ? ($0.exit - $0.entry) * 1_000_000 / max(tscKHz, 1) : nil }
             logger.debug("guest finished", metadata: ["outcome": "\(outcome)", "exits": "\(exits)"])
@@ -173,6 +198,7 @@ public struct Tender: Sendable {
             if watchdog.fired { return report(.timedOut(seconds: options.timeoutSeconds)) }
             let exit: VCPUExit
             do { exit = try vcpu.run() } catch { throw .kvm(error) }
+            Trace.mark("tender exit")
             exits += 1
             switch ExitClassifier.classify(exit) {
             case .resume: continue

@@ -1,0 +1,146 @@
+/* Sequential HTTP load for Kumo's gateway: one keep-alive connection, one
+ * request at a time, latency measured around each request. In C so that the
+ * client's own cost (a cold Python client added ~0.5 ms per request) stays out
+ * of the figures. Prints p50/p90/p99/max in microseconds and requests/s.
+ *
+ *   cc -O2 scripts/gateway-load.c -o /tmp/gateway-load
+ *   /tmp/gateway-load URL [--requests N] [--gap-ms MS] [--body TEXT] [--label TEXT]
+ *
+ * --gap-ms waits between requests (cold starts: lets keep-alive 0 stop the
+ * instance and the pool refill). Replies with X-Kumo-Cold-Start: true are
+ * counted, so a run shows that every request was cold. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static int connect_to(const char *host, const char *port)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *list;
+    if (getaddrinfo(host, port, &hints, &list) != 0) return -1;
+    int fd = -1;
+    for (struct addrinfo *a = list; a; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+        if (fd < 0) continue;
+        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) break;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(list);
+    if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
+    return fd;
+}
+
+/* One response: status, whether it was a cold start, whether the server closes. 0 or -1. */
+static int read_response(int fd, int *status, int *cold, int *closes)
+{
+    static char buf[1 << 20];
+    size_t have = 0;
+    char *end = NULL;
+    while (!end) {
+        if (have == sizeof buf - 1) return -1;
+        ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
+        if (n <= 0) return -1;
+        have += (size_t)n;
+        buf[have] = 0;
+        end = strstr(buf, "\r\n\r\n");
+    }
+    size_t header_bytes = (size_t)(end - buf) + 4;
+    *status = atoi(buf + 9);
+    *cold = 0;
+    *closes = 0;
+    long length = 0;
+    for (char *line = strstr(buf, "\r\n") + 2; line < end; line = strstr(line, "\r\n") + 2) {
+        if (!strncasecmp(line, "content-length:", 15)) length = atol(line + 15);
+        if (!strncasecmp(line, "x-kumo-cold-start:", 18) && strstr(line, "true") < strstr(line, "\r\n")) *cold = 1;
+        if (!strncasecmp(line, "connection:", 11) && strcasestr(line, "close") && strcasestr(line, "close") < strstr(line, "\r\n")) *closes = 1;
+    }
+    long left = length - (long)(have - header_bytes);
+    while (left > 0) {
+        ssize_t n = read(fd, buf, left < (long)sizeof buf ? (size_t)left : sizeof buf);
+        if (n <= 0) return -1;
+        left -= n;
+    }
+    return 0;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    const char *url = NULL, *body = "", *label = NULL;
+    int requests = 200;
+    double gap_ms = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--requests") && i + 1 < argc) requests = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--gap-ms") && i + 1 < argc) gap_ms = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--body") && i + 1 < argc) body = argv[++i];
+        else if (!strcmp(argv[i], "--label") && i + 1 < argc) label = argv[++i];
+        else if (!url) url = argv[i];
+        else { fprintf(stderr, "gateway-load: unexpected argument %s\n", argv[i]); return 2; }
+    }
+    char host[256], port[16] = "80", path[2048] = "/";
+    if (!url || requests <= 0 || sscanf(url, "http://%255[^:/]", host) != 1) {
+        fprintf(stderr, "usage: gateway-load http://HOST[:PORT]/PATH [--requests N] [--gap-ms MS] [--body TEXT] [--label TEXT]\n");
+        return 2;
+    }
+    const char *rest = url + 7 + strlen(host);
+    if (*rest == ':') { sscanf(rest + 1, "%15[0-9]", port); rest += 1 + strlen(port); }
+    if (*rest == '/') snprintf(path, sizeof path, "%s", rest);
+
+    char request[4096];
+    int request_bytes = snprintf(request, sizeof request,
+        "POST %s HTTP/1.1\r\nHost: %s:%s\r\nContent-Type: application/octet-stream\r\nContent-Length: %zu\r\n\r\n%s",
+        path, host, port, strlen(body), body);
+    if (request_bytes >= (int)sizeof request) { fprintf(stderr, "gateway-load: body too long\n"); return 2; }
+
+    long long *latency = calloc((size_t)requests, sizeof *latency);
+    int fd = -1, cold = 0, errors = 0;
+    long long started = now_ns();
+    for (int i = 0; i < requests; i++) {
+        if (gap_ms > 0) usleep((useconds_t)(gap_ms * 1000));
+        if (fd < 0 && (fd = connect_to(host, port)) < 0) {
+            fprintf(stderr, "gateway-load: cannot connect to %s:%s: %s\n", host, port, strerror(errno));
+            return 1;
+        }
+        long long t0 = now_ns();
+        int status = 0, was_cold = 0, closes = 0;
+        if (write(fd, request, (size_t)request_bytes) != request_bytes || read_response(fd, &status, &was_cold, &closes) != 0) {
+            fprintf(stderr, "gateway-load: the connection broke on request %d\n", i + 1);
+            return 1;
+        }
+        latency[i] = (now_ns() - t0) / 1000;
+        errors += status != 200;
+        cold += was_cold;
+        if (closes) { close(fd); fd = -1; }
+    }
+    double wall = (now_ns() - started) / 1e9;
+    long long busy = 0;
+    for (int i = 0; i < requests; i++) busy += latency[i];
+    qsort(latency, (size_t)requests, sizeof *latency, by_value);
+#define PICK(q) latency[(int)((q) * requests) < requests ? (int)((q) * requests) : requests - 1]
+    printf("%s: n=%d cold=%d errors=%d p50=%lldus p90=%lldus p99=%lldus max=%lldus rps=%.0f (wall %.1fs)\n",
+           label ? label : path, requests, cold, errors, PICK(0.50), PICK(0.90), PICK(0.99), latency[requests - 1],
+           requests / (busy / 1e6), wall);
+    return errors ? 1 : 0;
+}
