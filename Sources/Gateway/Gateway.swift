@@ -45,8 +45,11 @@ public final class Gateway: Sendable {
             logs.append(function: function, instance: instance, stream: line.stream, text: line.text)
         }
         asyncCalls = AsyncCallRunner(store: store, concurrency: configuration.asyncConcurrency, logger: logger)
-        for record in try store.functions(tenant: nil) {
-            if let deployment = try? deployment(from: record) { deployments.withLock { $0[record.name] = deployment } }
+        // The most recently deployed last: those are the images pooled processes keep ready.
+        for record in try store.functions(tenant: nil).sorted(by: { $0.updated < $1.updated }) {
+            guard let deployment = try? deployment(from: record) else { continue }
+            deployments.withLock { $0[record.name] = deployment }
+            scheduler.expect(deployment)
         }
     }
 
@@ -74,6 +77,7 @@ public final class Gateway: Sendable {
 
     func setDeployment(_ deployment: Deployment?, name: String) {
         deployments.withLock { $0[name] = deployment }
+        if let deployment { scheduler.expect(deployment) }
     }
 
     /// One invocation, sync or async, mapped to what HTTP says about it.

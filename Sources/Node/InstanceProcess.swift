@@ -105,6 +105,11 @@ public final class InstanceProcess: @unchecked Sendable {
         try send(.start(start))
     }
 
+    /// Tells a process still in the pool about an image it may be started with.
+    func preload(_ image: PreloadImage) {
+        try? send(.preload(image))
+    }
+
     /// One invocation; the process answers requests in order.
     public func invoke(_ request: InvokeRequest, body: [UInt8]) async throws -> (InvokeResult, [UInt8]) {
         try await withCheckedThrowingContinuation { continuation in
@@ -181,7 +186,7 @@ public final class InstanceProcess: @unchecked Sendable {
                 state.withLock { $0.stopped = stopped }
             case .failed(let why):
                 reason = why
-            case .start, .invoke, .stop:
+            case .preload, .start, .invoke, .stop:
                 reason = "it sent a node's message"
             }
         }

@@ -20,6 +20,9 @@ public final class InstanceServer {
         self.logger = logger
     }
 
+    /// Images a pooled process keeps parsed at most (the node sends its most recent ones).
+    static let maxPreloaded = 8
+
     /// Encodes and decodes each message once: the first use of the coders in a
     /// process costs far more than later ones, and should not fall on a cold start.
     public func warmUp() {
@@ -38,16 +41,33 @@ public final class InstanceServer {
 
     /// Serves until told to stop or the node goes away; returns the process exit status.
     public func run() -> Int32 {
-        guard let first = try? FrameIO.read(from: input), case .start(let start) = first.message else {
-            Trace.mark("inst bad")
-            logger.error("instance: the first frame was not a start")
-            return 2
+        var preloaded: [String: (image: ELFImage, stamp: FileStamp)] = [:]
+        var start: StartInstance?
+        while start == nil, let frame = try? FrameIO.read(from: input) {
+            switch frame.message {
+            case .start(let message): start = message
+            case .preload(let hint):
+                // Content-addressed paths: a cached image never goes stale. A bad one is left to the start to report.
+                if preloaded[hint.imagePath] == nil, preloaded.count < Self.maxPreloaded,
+                   let stamp = FileStamp(path: hint.imagePath), let image = try? Tender.loadImage(path: hint.imagePath) {
+                    preloaded[hint.imagePath] = (image, stamp)
+                }
+                Tender.prepare(memorySize: hint.memorySize)
+            default:
+                logger.error("instance: the node sent something other than a start or a preload first")
+                return 2
+            }
         }
+        guard let start else { return 2 }  // the node went away
         Trace.mark("inst start decoded")
         let image: ELFImage
         var options = start.config.runOptions(arguments: nil)
         do {
-            image = try Tender.loadImage(path: start.imagePath)
+            if let kept = preloaded[start.imagePath], FileStamp(path: start.imagePath) == kept.stamp {
+                image = kept.image
+            } else {
+                image = try Tender.loadImage(path: start.imagePath)
+            }
             if let grant = start.fpga, let identity = start.config.fpga {
                 let fpga = try FPGADevice(name: grant.card, reconfigureCost: .nanoseconds(grant.reconfigureNanoseconds),
                                           fabricHolds: grant.loadedBitstream, logger: logger)

@@ -48,6 +48,11 @@ public actor NodeScheduler {
         self.logSink = logSink
     }
 
+    /// A deployed image: pooled processes get it ready for a cold start.
+    public nonisolated func expect(_ deployment: Deployment) {
+        pool.expect(PreloadImage(imagePath: deployment.imagePath, memorySize: deployment.config.memory))
+    }
+
     /// Starts the pool and the keep-alive reaper.
     public func start() {
         pool.refill()
@@ -204,6 +209,7 @@ public actor NodeScheduler {
         do {
             process = try pool.take()
             Trace.mark("sched took")
+            defer { expect(deployment) }
             let sink = logSink
             try process.start(StartInstance(function: name, imagePath: deployment.imagePath,
                                             config: deployment.config, fpga: grant),

@@ -11,6 +11,9 @@ public final class ProcessPool: Sendable {
     private let idle = Mutex<[InstanceProcess]>([])
     private let filling = Atomic<Bool>(false)
     private let closed = Atomic<Bool>(false)
+    /// Images cold starts may ask for, oldest first: each pooled process is told of them.
+    private let expected = Mutex<[PreloadImage]>([])
+    static let maxExpected = 8
 
     public init(executable: String, size: Int, logger: Logger) {
         self.executable = executable
@@ -31,6 +34,20 @@ public final class ProcessPool: Sendable {
         return try InstanceProcess.spawn(executable: executable, logger: logger)
     }
 
+    /// An image that a cold start may soon ask for (a deploy, a cold start): the
+    /// pooled processes read it and ready memory of its size while they wait.
+    public func expect(_ image: PreloadImage) {
+        let isNew: Bool = expected.withLock { list in
+            let known = list.last == image
+            list.removeAll { $0 == image }
+            list.append(image)
+            if list.count > Self.maxExpected { list.removeFirst(list.count - Self.maxExpected) }
+            return !known
+        }
+        guard isNew else { return }
+        for process in idle.withLock({ $0 }) { process.preload(image) }
+    }
+
     /// Tops the pool up in the background.
     public func refill() {
         guard !closed.load(ordering: .relaxed),
@@ -40,6 +57,8 @@ public final class ProcessPool: Sendable {
             while !closed.load(ordering: .relaxed), idle.withLock({ $0.count }) < size {
                 do {
                     let process = try InstanceProcess.spawn(executable: executable, logger: logger)
+                    // The most recent last: it sets the size the process readies memory for.
+                    for image in expected.withLock({ $0 }) { process.preload(image) }
                     idle.withLock { $0.append(process) }
                 } catch {
                     logger.error("instance pool: \(error)")

@@ -8,6 +8,19 @@ public struct StartInstance: Codable, Sendable {
     public var fpga: FPGAGrantInfo?
 }
 
+/// Sent to a pre-started process before its start: an image that a cold start
+/// may soon ask for. The process reads and checks it, and readies its spare
+/// VM's memory for its size, while it waits instead of during the cold start.
+public struct PreloadImage: Codable, Sendable, Equatable {
+    public var imagePath: String
+    public var memorySize: UInt64
+
+    public init(imagePath: String, memorySize: UInt64) {
+        self.imagePath = imagePath
+        self.memorySize = memorySize
+    }
+}
+
 /// The card an instance was granted, and what its fabric still holds.
 public struct FPGAGrantInfo: Codable, Sendable {
     public var card: String
@@ -60,6 +73,7 @@ public struct InstanceStopped: Codable, Sendable {
 }
 
 public enum WorkerMessage: Codable, Sendable {
+    case preload(PreloadImage)
     case start(StartInstance)
     case invoke(InvokeRequest)
     case stop

@@ -37,6 +37,23 @@ final class TenderPools: Sendable {
     /// The size that spare VMs get their memory prepared for: the last run's.
     private let preparedSize = Atomic<UInt64>(RunOptions.defaultMemory)
 
+    /// Spares made for another size give their memory back, and a spare for this size replaces them.
+    func prepare(memorySize: UInt64) {
+        guard preparedSize.exchange(memorySize, ordering: .relaxed) != memorySize else { return }
+        background.async { [self] in
+            let stale = shells.withLock { spares in
+                defer { spares.removeAll { $0.memory.map { $0.size != memorySize } ?? false } }
+                return spares.filter { $0.memory.map { $0.size != memorySize } ?? false }
+            }
+            for shell in stale {
+                shell.vcpu.close()
+                shell.vm.close()
+                if let region = shell.memory { recycle(region) }
+            }
+            if let device = try? KVMDevice.shared() { refill(device: device) }
+        }
+    }
+
     func takeShell(memorySize: UInt64) -> VMShell? {
         preparedSize.store(memorySize, ordering: .relaxed)
         return shells.withLock { $0.popLast() }
@@ -135,7 +152,8 @@ final class TenderPools: Sendable {
     /// memory, which is then unmapped. The run that takes the shell sets all
     /// registers anew.
     private func warm(_ shell: inout VMShell) -> Bool {
-        let prepared = takeMemory(size: preparedSize.load(ordering: .relaxed))
+        let size = preparedSize.load(ordering: .relaxed)
+        let prepared = takeMemory(size: size) ?? (try? GuestMemory(size: size))
         do {
             let target: GuestMemory
             if let prepared {

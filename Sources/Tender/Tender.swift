@@ -36,6 +36,13 @@ public struct Tender: Sendable {
     public static func holdTeardowns() { TenderPools.shared.holdTeardowns() }
     public static func releaseTeardowns() { TenderPools.shared.releaseTeardowns() }
 
+    /// The memory size the next run will likely ask for: the spare VM gets its
+    /// memory of that size attached ahead (in the background).
+    public static func prepare(memorySize: UInt64) {
+        guard memorySize >= KUMO_MEMORY_MIN, memorySize <= KUMO_MEMORY_MAX, memorySize % (2 << 20) == 0 else { return }
+        TenderPools.shared.prepare(memorySize: memorySize)
+    }
+
     /// What a run would refuse before booting: limits, and segments that do not fit memory.
     public static func checkBootable(_ image: ELFImage, options: RunOptions) throws(TenderError) {
         try options.validate()
