@@ -66,10 +66,16 @@ static int read_response(int fd, int *status, int *cold, int *closes)
     *cold = 0;
     *closes = 0;
     long length = 0;
-    for (char *line = strstr(buf, "\r\n") + 2; line < end; line = strstr(line, "\r\n") + 2) {
+    *end = 0;  /* the header lines end here, so searches stay inside them */
+    for (char *line = strstr(buf, "\r\n"); line; line = strstr(line, "\r\n")) {
+        line += 2;
+        char *eol = strstr(line, "\r\n");
+        if (eol) *eol = 0;
         if (!strncasecmp(line, "content-length:", 15)) length = atol(line + 15);
-        if (!strncasecmp(line, "x-kumo-cold-start:", 18) && strstr(line, "true") < strstr(line, "\r\n")) *cold = 1;
-        if (!strncasecmp(line, "connection:", 11) && strcasestr(line, "close") && strcasestr(line, "close") < strstr(line, "\r\n")) *closes = 1;
+        if (!strncasecmp(line, "x-kumo-cold-start:", 18) && strstr(line, "true")) *cold = 1;
+        if (!strncasecmp(line, "connection:", 11) && strcasestr(line, "close")) *closes = 1;
+        if (!eol) break;
+        *eol = '\r';
     }
     long left = length - (long)(have - header_bytes);
     while (left > 0) {
