@@ -33,6 +33,7 @@ enum BinaryMessages {
             putString(&out, start.function)
             putString(&out, start.imagePath)
             putConfig(&out, start.config)
+            out.append(start.stopsAfterRequest ? 1 : 0)
             out.append(start.fpga == nil ? 0 : 1)
             if let grant = start.fpga {
                 putString(&out, grant.card)
@@ -118,13 +119,14 @@ enum BinaryMessages {
                                         detail: detail, stderr: stderr, nanoseconds: nanoseconds, instanceEnded: ended != 0))
         case startTag:
             guard let function = reader.string(), let path = reader.string(), let config = readConfig(&reader),
-                  let hasGrant = reader.u8() else { return nil }
+                  let oneRequest = reader.u8(), let hasGrant = reader.u8() else { return nil }
             var grant: FPGAGrantInfo?
             if hasGrant == 1 {
                 guard let card = reader.string(), let cost = reader.u64(), let held = reader.optional() else { return nil }
                 grant = FPGAGrantInfo(card: card, reconfigureNanoseconds: Int64(bitPattern: cost), loadedBitstream: held)
             }
-            return .start(StartInstance(function: function, imagePath: path, config: config, fpga: grant))
+            return .start(StartInstance(function: function, imagePath: path, config: config, fpga: grant,
+                                        stopsAfterRequest: oneRequest == 1))
         default:
             return nil
         }

@@ -82,7 +82,7 @@ public final class InstanceServer {
         let tender = Tender(logger: logger)
         logger.debug("instance started", metadata: ["function": "\(start.function)", "image": "\(start.imagePath)"])
         switch start.config.mode {
-        case .run: serveRuns(tender: tender, image: image, options: options)
+        case .run: serveRuns(tender: tender, image: image, options: options, tearDownRuns: !start.stopsAfterRequest)
         case .persistent: servePersistent(tender: tender, image: image, options: options)
         }
         let stopped = InstanceStopped(loadedBitstream: device?.loadedBitstream,
@@ -92,7 +92,9 @@ public final class InstanceServer {
     }
 
     /// mode: run — a fresh boot per invocation; the body is stdin, stdout the response.
-    func serveRuns(tender: Tender, image: ELFImage, options base: RunOptions) {
+    /// `tearDownRuns`: free each run's VM and memory (and make a spare) once its answer
+    /// is out; false when the process ends after one request and its exit frees them.
+    func serveRuns(tender: Tender, image: ELFImage, options base: RunOptions, tearDownRuns: Bool) {
         while let frame = try? FrameIO.read(from: input) {
             guard case .invoke(let request) = frame.message else { return }
             Trace.mark("inst invoke decoded")
@@ -103,7 +105,7 @@ public final class InstanceServer {
             let result: InvokeResult
             var stdout: [UInt8] = []
             Tender.holdTeardowns()
-            defer { Tender.releaseTeardowns() }
+            defer { if tearDownRuns { Tender.releaseTeardowns() } }
             do {
                 let report = try tender.run(image: image, options: options, input: BytesInput(frame.blob), output: captured)
                 stdout = captured.stdout

@@ -212,7 +212,8 @@ public actor NodeScheduler {
             defer { expect(deployment) }
             let sink = logSink
             try process.start(StartInstance(function: name, imagePath: deployment.imagePath,
-                                            config: deployment.config, fpga: grant),
+                                            config: deployment.config, fpga: grant,
+                                            stopsAfterRequest: deployment.limits.keepAliveSeconds <= 0),
                               onLog: { sink(name, id, $0) })
         } catch {
             if let card = grant?.card { await inventory.release(card: card, stopped: nil, reason: "instance did not start") }

@@ -6,6 +6,9 @@ public struct StartInstance: Codable, Sendable {
     public var imagePath: String
     public var config: ImageConfig
     public var fpga: FPGAGrantInfo?
+    /// Keep-alive 0: the node stops the instance after one request, so a run's
+    /// teardown is left to the process's exit instead of following the answer.
+    public var stopsAfterRequest = false
 }
 
 /// Sent to a pre-started process before its start: an image that a cold start
