@@ -324,8 +324,12 @@ public actor NodeScheduler {
     }
 
     /// Stops instances idle past their keep-alive, and any whose process died;
-    /// kills a busy one whose process stopped answering.
+    /// kills a busy one whose process stopped answering; tops the pool up (here,
+    /// not in the cold start that took a process: a timer per cold start wakes a
+    /// thread on the request's path, and a refill right after the answer competes
+    /// with the answer for the CPUs).
     func reap() {
+        pool.refill()
         let now = ContinuousClock.now
         for (name, state) in functions {
             let keepAlive = Duration.nanoseconds(Int64(state.deployment.limits.keepAliveSeconds * 1e9))

@@ -23,14 +23,15 @@ public final class ProcessPool: Sendable {
 
     public var idleCount: Int { idle.withLock { $0.count } }
 
-    /// A live pre-started process, or a new one when the pool ran dry.
+    /// A live pre-started process, or a new one when the pool ran dry. The pool is
+    /// topped up by the scheduler's reaper (`refill`), off the cold start's path:
+    /// starting a process costs tens of ms of CPU.
     public func take() throws(InstanceFailure) -> InstanceProcess {
-        // Starting a process costs tens of ms of CPU: not while the cold start that took one runs.
-        defer { DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(50)) { [self] in refill() } }
         // The newest first: the longer a process has been idle, the colder its caches.
         while let process = idle.withLock({ $0.popLast() }) {
             if process.endedReason == nil { return process }
         }
+        refill()  // ran dry: this cold start is slow anyway; the next ones need not be
         return try InstanceProcess.spawn(executable: executable, logger: logger)
     }
 
