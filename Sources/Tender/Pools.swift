@@ -169,14 +169,16 @@ final class TenderPools: Sendable {
                 try GuestLayout.writePageTables(into: target)
                 warmupMemory = target
             }
-            try target.write(Self.warmupCode, at: KUMO_IMAGE_BASE)
+            let code = prepared == nil ? Self.warmupCode : Self.primingCode(memorySize: target.size)
+            let codeAddress = prepared == nil ? KUMO_IMAGE_BASE : Self.primingCodeAddress
+            try target.write(code, at: codeAddress)
             try shell.vm.attach(memory: target)
             try shell.vcpu.setLongMode(GuestLayout.longMode)
-            try shell.vcpu.setEntry(rip: KUMO_IMAGE_BASE, rsp: target.size, rflags: GuestLayout.initialFlags, rdi: 0)
+            try shell.vcpu.setEntry(rip: codeAddress, rsp: target.size, rflags: GuestLayout.initialFlags, rdi: 0)
             let exit = try shell.vcpu.run()
             guard case .mmioWrite(let address, _, _) = exit, address == KUMO_DOORBELL_BASE else { return false }
             if prepared != nil {
-                try target.zero(at: KUMO_IMAGE_BASE, length: UInt64(Self.warmupCode.count))
+                try target.zero(at: codeAddress, length: UInt64(code.count))
                 shell.memory = target
             } else {
                 try shell.vm.detachMemory()
@@ -188,6 +190,36 @@ final class TenderPools: Sendable {
     }
 
     /// movabs $doorbell, %rbx; mov %eax, (%rbx); ud2
-    private static let warmupCode: [UInt8] = [0x48, 0xBB]
-        + (0..<8).map { UInt8(truncatingIfNeeded: KUMO_DOORBELL_BASE >> (8 * $0)) } + [0x89, 0x03, 0x0F, 0x0B]
+    private static let warmupCode: [UInt8] = [0x48, 0xBB] + littleEndian(KUMO_DOORBELL_BASE) + [0x89, 0x03, 0x0F, 0x0B]
+
+    /// Where a prepared region's priming code runs: the last page of the first
+    /// 64 KiB of boot info, which it does not touch itself; wiped afterwards.
+    static let primingCodeAddress: UInt64 = KUMO_BOOTINFO_BASE + 0xF000
+
+    /// Stores a zero byte into every page a guest is likely to touch first (boot
+    /// info, where images load, the stack), then rings the doorbell. On kvm-pvm
+    /// each page a guest touches first costs a shadow page fault (several µs);
+    /// taken here, in the background, the shadow mappings are ready when a
+    /// guest boots in this VM, and the memory stays all zero.
+    static func primingCode(memorySize: UInt64) -> [UInt8] {
+        let ranges: [(UInt64, UInt64)] = [
+            (KUMO_BOOTINFO_BASE, primingCodeAddress),
+            (KUMO_IMAGE_BASE, KUMO_IMAGE_BASE + min(populatedImageBytes, memorySize / 4)),
+            (memorySize - populatedStackBytes, memorySize),
+        ]
+        var code: [UInt8] = []
+        for (start, end) in ranges {
+            code += [0x48, 0xBF] + littleEndian(start)          // movabs $start, %rdi
+            code += [0x48, 0xBE] + littleEndian(end)            // movabs $end, %rsi
+            code += [0xC6, 0x07, 0x00]                          // 1: movb $0, (%rdi)
+            code += [0x48, 0x81, 0xC7, 0x00, 0x10, 0x00, 0x00]  //    add $4096, %rdi
+            code += [0x48, 0x39, 0xF7]                          //    cmp %rsi, %rdi
+            code += [0x72, 0xF1]                                //    jb 1b (back 15 bytes)
+        }
+        return code + warmupCode
+    }
+
+    private static func littleEndian(_ value: UInt64) -> [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
+    }
 }
