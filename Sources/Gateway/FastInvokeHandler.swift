@@ -37,6 +37,15 @@ final class FastInvokeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.gateway = gateway
     }
 
+    private var loopExecutor: EventLoopTaskExecutor?
+
+    private func executor(for loop: any EventLoop) -> EventLoopTaskExecutor {
+        if let made = loopExecutor { return made }
+        let made = EventLoopTaskExecutor(loop)
+        loopExecutor = made
+        return made
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         if case .invoking = state {
@@ -96,7 +105,13 @@ final class FastInvokeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // Otherwise a task goes through the scheduler (cold start, queue, errors).
         if !gateway.invokeWarm(function: name, head: head, uri: uri, body: bytes, done: { promise.succeed($0) }) {
             Trace.mark("gw to task")
-            promise.completeWithTask { await gateway.invocationParts(function: name, head: head, uri: uri, body: bytes) }
+            if bytes.count <= Gateway.eventLoopBodyLimit {
+                Task(executorPreference: executor(for: loop)) {
+                    promise.succeed(await gateway.invocationParts(function: name, head: head, uri: uri, body: bytes))
+                }
+            } else {
+                promise.completeWithTask { await gateway.invocationParts(function: name, head: head, uri: uri, body: bytes) }
+            }
         }
         promise.futureResult.assumeIsolated().whenSuccess { status, headers, output in
             Trace.mark("gw respond")

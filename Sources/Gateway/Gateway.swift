@@ -97,10 +97,14 @@ public final class Gateway: Sendable {
     /// The event-loop fast lane: a warm idle instance takes the request with no task
     /// and no actor on the way; `done` runs on the instance's reader thread. False
     /// when there is no such instance (or the body is large): use `invoke`.
+    /// Bodies up to this size are written to an instance's pipe from the event loop
+    /// (a pipe holds 64 KiB, so the write cannot block); larger ones from a task.
+    static let eventLoopBodyLimit = 60_000
+
     func invokeWarm(function name: String, head: HTTPRequest, uri: URI, body: [UInt8],
                     done: @escaping @Sendable ((HTTPResponse.Status, HTTPFields, [UInt8])) -> Void) -> Bool {
         // A large body could fill the pipe and block the event loop while the instance reads it.
-        guard body.count <= 60_000, FunctionName.isValid(name), let deployment = deployment(named: name),
+        guard body.count <= Self.eventLoopBodyLimit, FunctionName.isValid(name), let deployment = deployment(named: name),
               let instance = scheduler.claimWarm(function: name, version: deployment.version) else { return false }
         guard let environment = try? CGIEnvironment.make(head: head, uri: uri, function: name, bodyCount: body.count) else {
             scheduler.unclaim(instance, function: name)
