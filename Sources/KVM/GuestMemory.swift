@@ -73,12 +73,6 @@ public final class GuestMemory: @unchecked Sendable {
 }
 
 extension GuestMemory {
-    /// Zeroes every page a guest may have written, so the region can serve
-    /// another guest: resident pages are cleared in place (staying resident,
-    /// which spares the next guest the costly first-touch fault), the rest is
-    /// dropped with MADV_DONTNEED (this also discards any swapped-out page).
-    /// Returns false, leaving the region dropped, when more than `maxResident`
-    /// bytes are resident: then a fresh mapping is cheaper than clearing.
     /// Faults in [address, address + length) ahead of a guest (MADV_POPULATE_WRITE),
     /// so that its first touches cost a shadow fault only, not a host fault too.
     public func populate(at address: UInt64, length: UInt64) {
@@ -87,6 +81,12 @@ extension GuestMemory {
         _ = madvise(base + offset, Int(length), 23 /* MADV_POPULATE_WRITE */)
     }
 
+    /// Zeroes every page a guest may have written, so the region can serve
+    /// another guest: resident pages are cleared in place (staying resident,
+    /// which spares the next guest the costly first-touch fault), the rest is
+    /// dropped with MADV_DONTNEED (this also discards any swapped-out page).
+    /// Returns false, leaving the region dropped, when more than `maxResident`
+    /// bytes are resident: then a fresh mapping is cheaper than clearing.
     public func scrub(maxResident: UInt64) -> Bool {
         let pageSize = 4096
         let pages = Int(size) / pageSize

@@ -29,6 +29,9 @@ public struct InstanceLimits: Sendable, Equatable, Codable {
     /// How long an idle instance stays warm before it is stopped (scale to zero).
     public var keepAliveSeconds: Double
 
+    /// Keep-alive 0: an instance serves one request, then stops.
+    var stopsWhenIdle: Bool { keepAliveSeconds <= 0 }
+
     public init(maxInstances: Int = 4, queueLimit: Int = 32, keepAliveSeconds: Double = 60) {
         self.maxInstances = maxInstances
         self.queueLimit = queueLimit

@@ -47,7 +47,7 @@ public final class InstanceServer {
             switch frame.message {
             case .start(let message): start = message
             case .preload(let hint):
-                // Content-addressed paths: a cached image never goes stale. A bad one is left to the start to report.
+                // Kept with its file's stamp, used only while the file is unchanged. A bad one is left to the start to report.
                 if preloaded[hint.imagePath] == nil, preloaded.count < Self.maxPreloaded,
                    let stamp = FileStamp(path: hint.imagePath), let image = try? Tender.loadImage(path: hint.imagePath) {
                     preloaded[hint.imagePath] = (image, stamp)

@@ -213,7 +213,7 @@ public actor NodeScheduler {
             let sink = logSink
             try process.start(StartInstance(function: name, imagePath: deployment.imagePath,
                                             config: deployment.config, fpga: grant,
-                                            stopsAfterRequest: deployment.limits.keepAliveSeconds <= 0),
+                                            stopsAfterRequest: deployment.limits.stopsWhenIdle),
                               onLog: { sink(name, id, $0) })
         } catch {
             if let card = grant?.card { await inventory.release(card: card, stopped: nil, reason: "instance did not start") }
@@ -221,7 +221,7 @@ public actor NodeScheduler {
         }
         Trace.mark("sched started")
         let instance = Instance(id: id, process: process, version: deployment.version, card: grant?.card,
-                                stopsWhenIdle: deployment.limits.keepAliveSeconds <= 0)
+                                stopsWhenIdle: deployment.limits.stopsWhenIdle)
         functions[name]?.instances.append(instance)
         syncLane(name)
         handles(name).coldStarts.increment()

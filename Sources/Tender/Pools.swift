@@ -60,7 +60,7 @@ final class TenderPools: Sendable {
     }
 
     /// Scrubbed regions of `size` bytes waiting for a run, loose or attached to a spare VM.
-    public func pooledMemoryCount(size: UInt64) -> Int {
+    func pooledMemoryCount(size: UInt64) -> Int {
         memory.withLock { $0[size]?.count ?? 0 } + shells.withLock { $0.filter { $0.memory?.size == size }.count }
     }
 
@@ -141,48 +141,28 @@ final class TenderPools: Sendable {
         }
     }
 
-    /// Scratch memory for warming shells when no scrubbed region is pooled; only the background queue touches it.
-    nonisolated(unsafe) private var warmupMemory: GuestMemory?
-
-    /// A vCPU's first KVM_RUN costs ~170 µs on kvm-pvm, a later one ~90 µs
-    /// even with other memory behind it. So each shell runs three instructions
-    /// of Kumo's own (a doorbell store, then ud2). Where a scrubbed region of
-    /// the prepared size is pooled, they run in it, and it stays attached with
-    /// its page tables written and the code wiped; else they run in scratch
-    /// memory, which is then unmapped. The run that takes the shell sets all
-    /// registers anew.
+    /// A vCPU's first KVM_RUN costs ~170 µs on kvm-pvm, a later one ~90 µs, and
+    /// a memslot change ~130 µs. So each spare gets a scrubbed region of the
+    /// prepared size (pooled, or new) attached, its page tables written and its
+    /// image and stack area faulted in, and runs Kumo's priming code in it (see
+    /// `primingCode`), which is then wiped. The run that takes the shell sets
+    /// the entry registers anew.
     private func warm(_ shell: inout VMShell) -> Bool {
         let size = preparedSize.load(ordering: .relaxed)
-        let prepared = takeMemory(size: size) ?? (try? GuestMemory(size: size))
         do {
-            let target: GuestMemory
-            if let prepared {
-                target = prepared
-                try GuestLayout.writePageTables(into: target)
-                // Where most guests load and keep their stack: host faults there now, not during a boot.
-                target.populate(at: KUMO_IMAGE_BASE, length: min(Self.populatedImageBytes, target.size / 4))
-                target.populate(at: target.size - Self.populatedStackBytes, length: Self.populatedStackBytes)
-            } else if let existing = warmupMemory {
-                target = existing
-            } else {
-                target = try GuestMemory(size: KUMO_MEMORY_MIN)
-                try GuestLayout.writePageTables(into: target)
-                warmupMemory = target
-            }
-            let code = prepared == nil ? Self.warmupCode : Self.primingCode(memorySize: target.size)
-            let codeAddress = prepared == nil ? KUMO_IMAGE_BASE : Self.primingCodeAddress
-            try target.write(code, at: codeAddress)
-            try shell.vm.attach(memory: target)
+            let region = try takeMemory(size: size) ?? GuestMemory(size: size)
+            try GuestLayout.writePageTables(into: region)
+            region.populate(at: KUMO_IMAGE_BASE, length: min(Self.populatedImageBytes, region.size / 4))
+            region.populate(at: region.size - Self.populatedStackBytes, length: Self.populatedStackBytes)
+            let code = Self.primingCode(memorySize: region.size)
+            try region.write(code, at: Self.primingCodeAddress)
+            try shell.vm.attach(memory: region)
             try shell.vcpu.setLongMode(GuestLayout.longMode)
-            try shell.vcpu.setEntry(rip: codeAddress, rsp: target.size, rflags: GuestLayout.initialFlags, rdi: 0)
+            try shell.vcpu.setEntry(rip: Self.primingCodeAddress, rsp: region.size, rflags: GuestLayout.initialFlags, rdi: 0)
             let exit = try shell.vcpu.run()
             guard case .mmioWrite(let address, _, _) = exit, address == KUMO_DOORBELL_BASE else { return false }
-            if prepared != nil {
-                try target.zero(at: codeAddress, length: UInt64(code.count))
-                shell.memory = target
-            } else {
-                try shell.vm.detachMemory()
-            }
+            try region.zero(at: Self.primingCodeAddress, length: UInt64(code.count))
+            shell.memory = region
             return true
         } catch {
             return false
@@ -190,7 +170,7 @@ final class TenderPools: Sendable {
     }
 
     /// movabs $doorbell, %rbx; mov %eax, (%rbx); ud2
-    private static let warmupCode: [UInt8] = [0x48, 0xBB] + littleEndian(KUMO_DOORBELL_BASE) + [0x89, 0x03, 0x0F, 0x0B]
+    private static let doorbellCode: [UInt8] = [0x48, 0xBB] + littleEndian(KUMO_DOORBELL_BASE) + [0x89, 0x03, 0x0F, 0x0B]
 
     /// Where a prepared region's priming code runs: the last page of the first
     /// 64 KiB of boot info, which it does not touch itself; wiped afterwards.
@@ -216,7 +196,7 @@ final class TenderPools: Sendable {
             code += [0x48, 0x39, 0xF7]                          //    cmp %rsi, %rdi
             code += [0x72, 0xF1]                                //    jb 1b (back 15 bytes)
         }
-        return code + warmupCode
+        return code + doorbellCode
     }
 
     private static func littleEndian(_ value: UInt64) -> [UInt8] {

@@ -29,12 +29,16 @@ public struct RunOptions: Sendable {
         self.environment = environment
     }
 
+    /// Guest memory is 8M to 2G, in whole 2M pages.
+    static func isValidMemorySize(_ size: UInt64) -> Bool {
+        size >= KUMO_MEMORY_MIN && size <= KUMO_MEMORY_MAX && size % (2 << 20) == 0
+    }
+
     public func validate() throws(TenderError) {
-        guard memorySize >= KUMO_MEMORY_MIN, memorySize <= KUMO_MEMORY_MAX else {
-            throw .invalidLimits("memory must be between 8M and 2G, not \(memorySize) bytes")
-        }
-        guard memorySize % (2 << 20) == 0 else {
-            throw .invalidLimits("memory must be a multiple of 2M, not \(memorySize) bytes")
+        guard Self.isValidMemorySize(memorySize) else {
+            let inRange = memorySize >= KUMO_MEMORY_MIN && memorySize <= KUMO_MEMORY_MAX
+            throw .invalidLimits(inRange ? "memory must be a multiple of 2M, not \(memorySize) bytes"
+                                         : "memory must be between 8M and 2G, not \(memorySize) bytes")
         }
         guard timeoutSeconds > 0, timeoutSeconds <= 86_400 else {
             throw .invalidLimits("timeout must be between 0 and 24h, not \(timeoutSeconds)s")

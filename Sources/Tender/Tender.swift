@@ -39,7 +39,7 @@ public struct Tender: Sendable {
     /// The memory size the next run will likely ask for: the spare VM gets its
     /// memory of that size attached ahead (in the background).
     public static func prepare(memorySize: UInt64) {
-        guard memorySize >= KUMO_MEMORY_MIN, memorySize <= KUMO_MEMORY_MAX, memorySize % (2 << 20) == 0 else { return }
+        guard RunOptions.isValidMemorySize(memorySize) else { return }
         TenderPools.shared.prepare(memorySize: memorySize)
     }
 
