@@ -27,6 +27,8 @@ let package = Package(
         // libfdt, to build the guest's device tree.
         .target(name: "CFDT", linkerSettings: [.linkedLibrary("fdt")]),
         .target(name: "KVM", dependencies: ["CKVM"]),
+        // Confinement of instance processes: namespaces, mounts, identity, limits, seccomp (libseccomp).
+        .target(name: "CSandbox", linkerSettings: [.linkedLibrary("seccomp")]),
         // The host's OpenCL (ocl-icd + PoCL): the FPGA emulator runs kernels on it.
         .systemLibrary(name: "COpenCL", path: "Sources/COpenCL"),
         // The FPGA device model, its worker, the xclbin format, the emulator backend.
@@ -50,7 +52,7 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
-                "Tender", "Accelerator", "Functions", "CKumoABI",
+                "Tender", "Accelerator", "Functions", "CKumoABI", "CSandbox",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -74,7 +76,7 @@ let package = Package(
         .target(
             name: "KumoCommands",
             dependencies: [
-                "Tender", "Accelerator", "Functions", "Node", "Gateway", "CKVM",
+                "Tender", "Accelerator", "Functions", "Node", "Gateway", "KVM", "CSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 int ckvm_open(const char *path)
@@ -118,10 +117,3 @@ int ckvm_unblock_kick(int signal_number)
 }
 
 pthread_t ckvm_current_thread(void) { return pthread_self(); }
-
-/* prctl is variadic, so Swift cannot call it: an instance process asks to be
- * killed with its node (kumo serve) rather than live on with a guest and a card. */
-int ckvm_die_with_parent(int signal_number)
-{
-    return prctl(PR_SET_PDEATHSIG, (unsigned long)signal_number, 0UL, 0UL, 0UL) == 0 ? 0 : -errno;
-}

@@ -6,13 +6,11 @@ import Node
 import Tender
 
 extension Gateway {
-    static let uploadLimit = 512 << 20
-
     /// The tenant whose bearer token this is.
     func authenticate(_ request: Request) throws -> TenantRecord {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             throw GatewayError.unauthorized(
-                "send 'Authorization: Bearer TOKEN': kumo serve wrote the admin token to \(configuration.adminTokenPath); `kumo tenant create NAME` makes a tenant's")
+                "send 'Authorization: Bearer TOKEN': kumo serve wrote the admin token to admin-token in its data directory; `kumo tenant create NAME` makes a tenant's")
         }
         let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         guard let tenant = try store.tenant(tokenHash: Tokens.hash(token)) else {
@@ -57,31 +55,43 @@ extension Gateway {
     }
 
     /// PUT /system/functions/{name}: the body is an image from `kumo build`.
+    /// Ownership is checked early (to refuse before the upload) and decided again
+    /// where the record is written, so a slow upload cannot take a name over.
     func deploy(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let tenant = try authenticate(request)
         let name = try functionName(context)
-        let existing = try store.function(name)
-        if let existing, existing.tenant != tenant.name, !tenant.admin {
-            throw GatewayError.forbidden("'\(name)' belongs to another tenant; pick another name")
+        if let existing = try store.function(name), existing.tenant != tenant.name, !tenant.admin {
+            throw Self.ownedElsewhere(name)
         }
         let limits = try requestedLimits(request)
-        let bytes = try await body(request, limit: Self.uploadLimit)
-        let (hash, config) = try images.store(bytes)
-        if config.accelerator == .fpga, await scheduler.inventory.count == 0 {
-            throw GatewayError.badRequest("\(name) needs an FPGA and this node has none (kumo serve --fpgas N)")
+        let nodeHasFPGAs = await scheduler.inventory.count > 0
+        let upload = try await ImageUpload.receive(request, into: images.directory, limit: configuration.imageLimit)
+        defer { upload.discard() }
+        let written: (record: FunctionRecord, created: Bool) = try images.admit(upload) { config in
+            if config.accelerator == .fpga, !nodeHasFPGAs {
+                throw GatewayError.badRequest("\(name) needs an FPGA and this node has none (kumo serve --fpgas N)")
+            }
+            let now = Date()
+            do {
+                return try store.deploy(FunctionRecord(
+                    name: name, tenant: tenant.name, image: upload.hash, imageBytes: upload.byteCount,
+                    config: String(decoding: try JSONEncoder().encode(config), as: UTF8.self),
+                    limits: String(decoding: try JSONEncoder().encode(limits), as: UTF8.self),
+                    created: now, updated: now), by: tenant)
+            } catch Store.DeployRefusal.ownedByAnotherTenant {
+                throw Self.ownedElsewhere(name)
+            }
         }
-        let now = Date()
-        let record = FunctionRecord(
-            name: name, tenant: existing?.tenant ?? tenant.name, image: hash, imageBytes: bytes.count,
-            config: String(decoding: try JSONEncoder().encode(config), as: UTF8.self),
-            limits: String(decoding: try JSONEncoder().encode(limits), as: UTF8.self),
-            created: existing?.created ?? now, updated: now)
-        try store.save(record)
+        let record = written.record
         setDeployment(try deployment(from: record), name: name)
-        logs.append(function: name, instance: "-", stream: "kumo", text: "deployed image \(hash.prefix(12)) by \(tenant.name)\n")
-        images.prune(keeping: try store.imagesInUse())
+        logs.append(function: name, instance: "-", stream: "kumo", text: "deployed image \(upload.hash.prefix(12)) by \(tenant.name)\n")
+        images.prune(keeping: store.imagesInUse)
         guard let info = info(record) else { throw GatewayError.internalError("cannot describe \(name)") }
-        return try json(info, status: existing == nil ? .created : .ok)
+        return try json(info, status: written.created ? .created : .ok)
+    }
+
+    static func ownedElsewhere(_ name: String) -> GatewayError {
+        .forbidden("'\(name)' belongs to another tenant; pick another name")
     }
 
     /// Limits from the query: max_instances, queue, keep_alive (seconds).
@@ -108,7 +118,7 @@ extension Gateway {
         setDeployment(nil, name: record.name)
         metricHandles.forget(function: record.name)
         await scheduler.remove(function: record.name)
-        images.prune(keeping: try store.imagesInUse())
+        images.prune(keeping: store.imagesInUse)
         return try json(["removed": record.name])
     }
 
@@ -126,7 +136,7 @@ extension Gateway {
     func accelerators(_ request: Request) async throws -> Response {
         let tenant = try authenticate(request)
         var cards = await scheduler.inventory.snapshot()
-        var grants = try store.grants(limit: 50)
+        let grants = try store.grants(tenant: tenant.admin ? nil : tenant.name, limit: 50)
         if !tenant.admin {
             // Others' tenancy is not this tenant's business: show only that a card is taken.
             for i in cards.indices where cards[i].tenant != nil && cards[i].tenant != tenant.name {
@@ -134,9 +144,21 @@ extension Gateway {
                 cards[i].function = nil
                 cards[i].instance = nil
             }
-            grants = grants.filter { $0.tenant == tenant.name }
         }
         return try json(AcceleratorInventory(cards: cards, grants: grants))
+    }
+
+    /// GET /metrics: Prometheus text. The admin sees every series; a tenant sees
+    /// the node-wide ones and those of its own functions, never others' names.
+    func metrics(_ request: Request) throws -> Response {
+        let tenant = try authenticate(request)
+        var text = GatewayMetrics.registry.emitToBuffer()
+        if !tenant.admin {
+            let own = Set(try store.functions(tenant: tenant.name).map(\.name))
+            text = GatewayMetrics.only(functions: own, from: text)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: text)))
     }
 
     func listTenants(_ request: Request) throws -> Response {

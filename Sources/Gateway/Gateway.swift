@@ -39,7 +39,9 @@ public final class Gateway: Sendable {
                                              detail: event.detail))
             } catch { logger.error("cannot record an FPGA \(event.kind.rawValue): \(error)") }
         }
-        let pool = ProcessPool(executable: configuration.instanceExecutable, size: configuration.poolSize, logger: logger)
+        var launch = InstanceLaunch(executable: configuration.instanceExecutable, hiddenPaths: [configuration.dataDirectory])
+        launch.testHooks = configuration.testHooks
+        let pool = ProcessPool(launch: launch, size: configuration.poolSize, logger: logger)
         scheduler = NodeScheduler(pool: pool, inventory: inventory, fpgaPatience: configuration.fpgaPatience,
                                   logger: logger) { function, instance, line in
             logs.append(function: function, instance: instance, stream: line.stream, text: line.text)

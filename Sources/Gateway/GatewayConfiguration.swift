@@ -9,6 +9,8 @@ public struct GatewayConfiguration: Sendable {
     public var dataDirectory: String
     /// Largest request body accepted, bytes.
     public var bodyLimit = 6 << 20
+    /// Largest image a deploy uploads, bytes; streamed to disk, never held whole in memory.
+    public var imageLimit = 512 << 20
     public var fpgaCount = 2
     public var fpgaReconfigure: Duration = .milliseconds(100)
     /// How long a request that needs an FPGA waits for one before 503.
@@ -18,6 +20,8 @@ public struct GatewayConfiguration: Sendable {
     public var defaultLimits = InstanceLimits()
     /// The `kumo` executable that runs `kumo instance`.
     public var instanceExecutable: String
+    /// Instances honour the test suite's hooks (never in production).
+    public var testHooks = false
     /// Async calls run at most this many at once.
     public var asyncConcurrency = 4
 

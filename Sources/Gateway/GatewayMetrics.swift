@@ -18,6 +18,36 @@ public enum GatewayMetrics {
         ]
         MetricsSystem.bootstrap(factory)
     }
+
+    /// The exposition without the series of functions outside `functions`
+    /// (lines with a `function="..."` label naming another function).
+    static func only(functions: Set<String>, from text: [UInt8]) -> [UInt8] {
+        var kept: [UInt8] = []
+        kept.reserveCapacity(text.count)
+        for line in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            if let name = functionLabel(line), !functions.contains(name) { continue }
+            kept += line
+            kept.append(UInt8(ascii: "\n"))
+        }
+        if kept.last == UInt8(ascii: "\n"), text.last != UInt8(ascii: "\n") { kept.removeLast() }
+        return kept
+    }
+
+    /// The value of a sample line's `function` label, if it has one.
+    static func functionLabel(_ line: ArraySlice<UInt8>) -> String? {
+        let key = Array("function=\"".utf8)
+        guard line.first != UInt8(ascii: "#"), let brace = line.firstIndex(of: UInt8(ascii: "{")) else { return nil }
+        var i = brace + 1
+        while i + key.count <= line.endIndex {
+            if line[i..<(i + key.count)].elementsEqual(key), line[i - 1] == UInt8(ascii: "{") || line[i - 1] == UInt8(ascii: ",") {
+                let start = i + key.count
+                guard let end = line[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+                return String(decoding: line[start..<end], as: UTF8.self)
+            }
+            i += 1
+        }
+        return nil
+    }
 }
 
 /// Metric handles per label set, made once: building one goes through the

@@ -132,9 +132,11 @@ paths:
         "200": { description: "{status: ok, ...}" }
   /metrics:
     get:
-      summary: Prometheus metrics (invocations by function and status, latency histograms, cold starts, instances, FPGA allocations and reconfigurations)
+      summary: Prometheus metrics (invocations by function and status, latency histograms, cold starts, instances, FPGA allocations and reconfigurations); the admin sees every series, a tenant the node-wide ones and its own functions'
+      security: [{ bearer: [] }]
       responses:
         "200": { description: "text/plain; version=0.0.4" }
+        "401": { $ref: "#/components/responses/error" }
   /openapi.yaml:
     get:
       summary: This document

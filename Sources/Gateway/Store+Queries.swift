@@ -38,8 +38,29 @@ extension Store {
         }
     }
 
-    public func save(_ function: FunctionRecord) throws {
-        try db.write { try function.save($0) }
+    /// Why a deploy was not written.
+    public enum DeployRefusal: Error, Sendable {
+        case ownedByAnotherTenant
+    }
+
+    /// Writes a deploy of `function.name` by `deployer`, deciding ownership in the
+    /// same transaction as the write: a name another tenant holds is refused
+    /// (unless the deployer is the admin), a replaced function keeps its owner and
+    /// creation date. Returns the record written and whether the name was new.
+    public func deploy(_ function: FunctionRecord, by deployer: TenantRecord) throws -> (record: FunctionRecord, created: Bool) {
+        try db.write { db in
+            var record = function
+            if let existing = try FunctionRecord.fetchOne(db, key: function.name) {
+                guard existing.tenant == deployer.name || deployer.admin else { throw DeployRefusal.ownedByAnotherTenant }
+                record.tenant = existing.tenant
+                record.created = existing.created
+                try record.update(db)
+                return (record, false)
+            }
+            record.tenant = deployer.name
+            try record.insert(db)
+            return (record, true)
+        }
     }
 
     public func deleteFunction(_ name: String) throws {
@@ -80,8 +101,12 @@ extension Store {
         try db.write { try grant.insert($0) }
     }
 
-    public func grants(limit: Int) throws -> [GrantRecord] {
-        try db.read { try GrantRecord.order(Column("id").desc).limit(limit).fetchAll($0) }
+    /// The newest grants and releases, of one tenant's instances or (nil) of all.
+    public func grants(tenant: String?, limit: Int) throws -> [GrantRecord] {
+        try db.read { db in
+            let all = GrantRecord.order(Column("id").desc)
+            return try (tenant.map { all.filter(Column("tenant") == $0) } ?? all).limit(limit).fetchAll(db)
+        }
     }
 
     public func append(_ logs: [LogRecord]) throws {

@@ -1,9 +1,10 @@
 import ArgumentParser
+import CSandbox
 import Foundation
+import KVM
 import Logging
 import Node
 import Tender
-import CKVM
 
 /// `kumo instance`: one instance process, started by `kumo serve`'s pool.
 /// Speaks frames on stdin/stdout; not for people.
@@ -11,22 +12,37 @@ struct InstanceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "instance", abstract: "Serve one function instance for kumo serve (internal).", shouldDisplay: false)
 
+    @Option(name: .customLong("hide"), help: "A folder the instance must not see (the node's data directory).")
+    var hidden: [String] = []
+
+    @Flag(name: .customLong("test-hooks"), help: "Honour the test suite's KUMO_TEST_* requests (kumo serve --test-hooks).")
+    var testHooks = false
+
     func run() throws {
         // Die with kumo serve: a killed node must not leave guests (and their cards) running.
         Trace.mark("inst main")
         let parent = getppid()
-        _ = ckvm_die_with_parent(SIGKILL)
+        _ = csb_die_with_parent(SIGKILL)
         if getppid() != parent { throw ExitCode(1) }  // the node died before we asked
         // The frame pipes move off fds 0/1 so that nothing else can write into them.
         let input = dup(0), output = dup(1)
-        let null = open("/dev/null", O_RDWR)
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         dup2(null, 0)
         dup2(null, 1)
         var logger = Logger(label: "kumo.instance")
-        logger.logLevel = ProcessInfo.processInfo.environment["KUMO_INSTANCE_DEBUG"] != nil ? .debug : .warning
+        let debug = ProcessInfo.processInfo.environment["KUMO_INSTANCE_DEBUG"] != nil
+        logger.logLevel = debug ? .debug : .warning
+        // /dev/kvm is opened before the sandbox takes the right to open it away.
+        do {
+            _ = try KVMDevice.shared()
+            _ = try InstanceSandbox.enter(hiding: hidden, logOnlySeccomp: ProcessInfo.processInfo.environment["KUMO_SECCOMP_LOG"] != nil)
+        } catch {
+            try? FrameIO.write(.failed("\(error)"), to: output)
+            throw ExitCode(1)
+        }
         // Ready KVM, a spare VM and the run path while the pool holds this process.
         Tender.prewarm(logger: logger)
-        let server = InstanceServer(input: input, output: output, logger: logger)
+        let server = InstanceServer(input: input, output: output, logger: logger, testHooks: testHooks)
         server.warmUp()
         Trace.mark("inst ready")
         throw ExitCode(server.run())

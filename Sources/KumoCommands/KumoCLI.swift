@@ -14,6 +14,17 @@ public struct KumoCLI: AsyncParsableCommand {
 
     public init() {}
 
+    /// `kumo instance`, run synchronously on the calling (main) thread.
+    public static func runInstance() -> Never {
+        do {
+            var command = try InstanceCommand.parse(Array(CommandLine.arguments.dropFirst(2)))
+            try command.run()
+            Glibc.exit(0)
+        } catch {
+            InstanceCommand.exit(withError: error)
+        }
+    }
+
     /// Parses and runs a command, async or not (a main.swift cannot use @main).
     public static func runAsRoot() async {
         do {

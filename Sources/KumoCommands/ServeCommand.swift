@@ -39,6 +39,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("body-limit"), help: "Largest request body, e.g. 6M.")
     var bodyLimit = "6M"
 
+    @Option(name: .customLong("image-limit"), help: "Largest image a deploy may upload, e.g. 512M.")
+    var imageLimit = "512M"
+
     @Option(name: .customLong("max-instances"), help: "Default per-function instance maximum (deploy may set its own).")
     var maxInstances = 4
 
@@ -47,6 +50,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("keep-alive"), help: "Default time an idle instance stays warm, e.g. 60s.")
     var keepAlive = "60s"
+
+    @Flag(name: .customLong("test-hooks"), help: .hidden)
+    var testHooks = false
 
     @OptionGroup var common: CommonOptions
 
@@ -90,10 +96,15 @@ struct ServeCommand: AsyncParsableCommand {
         c.fpgaPatience = try duration(fpgaWait, "--fpga-wait", max: 600)
         guard (0...64).contains(pool) else { throw ValidationError("--pool must be 0...64") }
         c.poolSize = pool
+        c.testHooks = testHooks
         guard let limit = Sizes.parse(bodyLimit), limit > 0, limit <= 1 << 30 else {
             throw ValidationError("--body-limit '\(bodyLimit)' is not a size like 6M (at most 1G)")
         }
         c.bodyLimit = Int(limit)
+        guard let images = Sizes.parse(imageLimit), images > 0, images <= 2 << 30 else {
+            throw ValidationError("--image-limit '\(imageLimit)' is not a size like 512M (at most 2G, the largest guest)")
+        }
+        c.imageLimit = Int(images)
         guard (1...256).contains(maxInstances) else { throw ValidationError("--max-instances must be 1...256") }
         guard (0...10_000).contains(queue) else { throw ValidationError("--queue must be 0...10000") }
         let keep = try duration(keepAlive, "--keep-alive", max: 86_400)

@@ -31,7 +31,6 @@ enum BinaryMessages {
         case .start(let start):
             out.append(startTag)
             putString(&out, start.function)
-            putString(&out, start.imagePath)
             putConfig(&out, start.config)
             out.append(start.stopsAfterRequest ? 1 : 0)
             out.append(start.fpga == nil ? 0 : 1)
@@ -118,14 +117,14 @@ enum BinaryMessages {
             return .result(InvokeResult(id: id, status: statusCodes[Int(status)], code: Int32(bitPattern: code),
                                         detail: detail, stderr: stderr, nanoseconds: nanoseconds, instanceEnded: ended != 0))
         case startTag:
-            guard let function = reader.string(), let path = reader.string(), let config = readConfig(&reader),
+            guard let function = reader.string(), let config = readConfig(&reader),
                   let oneRequest = reader.u8(), let hasGrant = reader.u8() else { return nil }
             var grant: FPGAGrantInfo?
             if hasGrant == 1 {
                 guard let card = reader.string(), let cost = reader.u64(), let held = reader.optional() else { return nil }
                 grant = FPGAGrantInfo(card: card, reconfigureNanoseconds: Int64(bitPattern: cost), loadedBitstream: held)
             }
-            return .start(StartInstance(function: function, imagePath: path, config: config, fpga: grant,
+            return .start(StartInstance(function: function, config: config, fpga: grant,
                                         stopsAfterRequest: oneRequest == 1))
         default:
             return nil

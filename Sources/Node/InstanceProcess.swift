@@ -1,3 +1,4 @@
+import CSandbox
 import Foundation
 import Tender
 import Logging
@@ -51,37 +52,37 @@ public final class InstanceProcess: @unchecked Sendable {
     /// Guards writes, and whether the pipe to the child is still open.
     private let writeLock = Mutex(true)
 
-    /// Starts `executable instance`; it warms KVM and waits for a start frame.
-    public static func spawn(executable: String, logger: Logger) throws(InstanceFailure) -> InstanceProcess {
-        // One spawn at a time: between pipe() and FD_CLOEXEC another child could
-        // inherit these ends, and then this child's death would not read as EOF.
-        try spawnLock.withLock { _ throws(InstanceFailure) in try spawnLocked(executable: executable, logger: logger) }
-    }
-
-    private static let spawnLock = Mutex(())
-
-    private static func spawnLocked(executable: String, logger: Logger) throws(InstanceFailure) -> InstanceProcess {
+    /// Starts `kumo instance`; it confines itself, warms KVM and waits for a start frame.
+    /// It gets its two pipes, /dev/null as stderr, nothing else of the node's
+    /// descriptors (every one above 2 is closed in the child before exec) and a
+    /// clean environment.
+    public static func spawn(_ launch: InstanceLaunch, logger: Logger) throws(InstanceFailure) -> InstanceProcess {
         var down: [Int32] = [0, 0], up: [Int32] = [0, 0]
-        guard pipe(&down) == 0 else { throw .spawnFailed(String(cString: strerror(errno))) }
-        guard pipe(&up) == 0 else {
+        guard csb_pipe_cloexec(&down) == 0 else { throw .spawnFailed(String(cString: strerror(errno))) }
+        guard csb_pipe_cloexec(&up) == 0 else {
             close(down[0]); close(down[1])
             throw .spawnFailed(String(cString: strerror(errno)))
         }
-        for fd in down + up { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, down[0], 0)
         posix_spawn_file_actions_adddup2(&actions, up[1], 1)
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(executable), strdup("instance"), nil]
-        defer { argv.forEach { free($0) } }
+        if !launch.keepsStderr { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
+        guard csb_spawn_close_from(&actions, 3) == 0 else {
+            for fd in down + up { close(fd) }
+            throw .spawnFailed("cannot close the node's descriptors in the child")
+        }
+        let argv: [UnsafeMutablePointer<CChar>?] = ([launch.executable] + launch.arguments).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = launch.environment.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        let rc = posix_spawn(&pid, launch.executable, &actions, nil, argv, envp)
         close(down[0])
         close(up[1])
         guard rc == 0 else {
             close(down[1]); close(up[0])
-            throw .spawnFailed("\(executable): \(String(cString: strerror(rc)))")
+            throw .spawnFailed("\(launch.executable): \(String(cString: strerror(rc)))")
         }
         let process = InstanceProcess(pid: pid, toChild: down[1], fromChild: up[0], logger: logger)
         let reader = Thread { process.readLoop() }
@@ -100,14 +101,15 @@ public final class InstanceProcess: @unchecked Sendable {
     /// nil while the process lives; else why it ended.
     public var endedReason: String? { state.withLock { $0.ended } }
 
-    public func start(_ start: StartInstance, onLog: @escaping @Sendable (LogLine) -> Void) throws(InstanceFailure) {
+    /// Makes the process one function's instance; `image` is the image's bytes.
+    public func start(_ start: StartInstance, image: [UInt8], onLog: @escaping @Sendable (LogLine) -> Void) throws(InstanceFailure) {
         state.withLock { $0.onLog = onLog }
-        try send(.start(start))
+        try send(.start(start), blob: image)
     }
 
-    /// Tells a process still in the pool about an image it may be started with.
-    func preload(_ image: PreloadImage) {
-        try? send(.preload(image))
+    /// Tells a process still in the pool of a memory size it may be started with.
+    func prepare(_ hint: PrepareMemory) {
+        try? send(.prepare(hint))
     }
 
     /// One invocation; the process answers requests in order.
@@ -186,7 +188,7 @@ public final class InstanceProcess: @unchecked Sendable {
                 state.withLock { $0.stopped = stopped }
             case .failed(let why):
                 reason = why
-            case .preload, .start, .invoke, .stop:
+            case .prepare, .start, .invoke, .stop:
                 reason = "it sent a node's message"
             }
         }

@@ -48,9 +48,9 @@ public actor NodeScheduler {
         self.logSink = logSink
     }
 
-    /// A deployed image: pooled processes get it ready for a cold start.
+    /// A deployed function: pooled processes ready memory of its size for a cold start.
     public nonisolated func expect(_ deployment: Deployment) {
-        pool.expect(PreloadImage(imagePath: deployment.imagePath, memorySize: deployment.config.memory))
+        pool.expect(PrepareMemory(memorySize: deployment.config.memory))
     }
 
     /// Starts the pool and the keep-alive reaper.
@@ -207,14 +207,14 @@ public actor NodeScheduler {
         }
         let process: InstanceProcess
         do {
+            let image = try Self.imageBytes(deployment)
             process = try pool.take()
             Trace.mark("sched took")
             defer { expect(deployment) }
             let sink = logSink
-            try process.start(StartInstance(function: name, imagePath: deployment.imagePath,
-                                            config: deployment.config, fpga: grant,
+            try process.start(StartInstance(function: name, config: deployment.config, fpga: grant,
                                             stopsAfterRequest: deployment.limits.stopsWhenIdle),
-                              onLog: { sink(name, id, $0) })
+                              image: image, onLog: { sink(name, id, $0) })
         } catch {
             if let card = grant?.card { await inventory.release(card: card, stopped: nil, reason: "instance did not start") }
             throw .instance(error)
@@ -229,6 +229,16 @@ public actor NodeScheduler {
         updateGauge(name)
         logger.debug("cold start", metadata: ["instance": "\(id)", "fpga": "\(grant?.card ?? "-")"])
         return instance
+    }
+
+    /// The image an instance is started with (it reads no file of the node's itself).
+    private static func imageBytes(_ deployment: Deployment) throws(InstanceFailure) -> [UInt8] {
+        do { return try Tender.readImageFile(path: deployment.imagePath) } catch {
+            // The node's own path stays out of what the client sees.
+            var why = "\(error)"
+            if case .unreadableImage(_, let reason) = error { why = reason }
+            throw .ended("the image of \(deployment.name) on this node cannot be read (\(why)); deploy it again")
+        }
     }
 
     /// A free card, else stop an idle instance that holds one, then wait (bounded).

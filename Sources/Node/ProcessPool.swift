@@ -5,18 +5,18 @@ import Synchronization
 /// Instance processes started ahead of time, so that process start (and
 /// KVM's VM creation, which each does while it waits) is off the cold path.
 public final class ProcessPool: Sendable {
-    public let executable: String
+    public let launch: InstanceLaunch
     public let size: Int
     let logger: Logger
     private let idle = Mutex<[InstanceProcess]>([])
     private let filling = Atomic<Bool>(false)
     private let closed = Atomic<Bool>(false)
-    /// Images cold starts may ask for, oldest first: each pooled process is told of them.
-    private let expected = Mutex<[PreloadImage]>([])
+    /// Memory sizes cold starts may ask for, oldest first: each pooled process is told of them.
+    private let expected = Mutex<[PrepareMemory]>([])
     static let maxExpected = 8
 
-    public init(executable: String, size: Int, logger: Logger) {
-        self.executable = executable
+    public init(launch: InstanceLaunch, size: Int, logger: Logger) {
+        self.launch = launch
         self.size = max(size, 0)
         self.logger = logger
     }
@@ -32,12 +32,12 @@ public final class ProcessPool: Sendable {
             if process.endedReason == nil { return process }
         }
         refill()  // ran dry: this cold start is slow anyway; the next ones need not be
-        return try InstanceProcess.spawn(executable: executable, logger: logger)
+        return try InstanceProcess.spawn(launch, logger: logger)
     }
 
-    /// An image that a cold start may soon ask for (a deploy, a cold start): the
-    /// pooled processes read it and ready memory of its size while they wait.
-    public func expect(_ image: PreloadImage) {
+    /// A memory size that a cold start may soon ask for (a deploy, a cold start):
+    /// the pooled processes ready memory of that size while they wait.
+    public func expect(_ image: PrepareMemory) {
         let isNew: Bool = expected.withLock { list in
             let known = list.last == image
             list.removeAll { $0 == image }
@@ -46,7 +46,7 @@ public final class ProcessPool: Sendable {
             return !known
         }
         guard isNew else { return }
-        for process in idle.withLock({ $0 }) { process.preload(image) }
+        for process in idle.withLock({ $0 }) { process.prepare(image) }
     }
 
     /// Tops the pool up in the background.
@@ -57,9 +57,9 @@ public final class ProcessPool: Sendable {
             defer { filling.store(false, ordering: .releasing) }
             while !closed.load(ordering: .relaxed), idle.withLock({ $0.count }) < size {
                 do {
-                    let process = try InstanceProcess.spawn(executable: executable, logger: logger)
+                    let process = try InstanceProcess.spawn(launch, logger: logger)
                     // The most recent last: it sets the size the process readies memory for.
-                    for image in expected.withLock({ $0 }) { process.preload(image) }
+                    for image in expected.withLock({ $0 }) { process.prepare(image) }
                     idle.withLock { $0.append(process) }
                 } catch {
                     logger.error("instance pool: \(error)")

@@ -1,9 +1,9 @@
 import Functions
 
-/// What the node tells an instance process to become.
+/// What the node tells an instance process to become. The image travels as
+/// the frame's blob: a sandboxed instance reads no file of the node's.
 public struct StartInstance: Codable, Sendable {
     public var function: String
-    public var imagePath: String
     public var config: ImageConfig
     public var fpga: FPGAGrantInfo?
     /// Keep-alive 0: the node stops the instance after one request, so a run's
@@ -11,15 +11,13 @@ public struct StartInstance: Codable, Sendable {
     public var stopsAfterRequest = false
 }
 
-/// Sent to a pre-started process before its start: an image that a cold start
-/// may soon ask for. The process reads and checks it, and readies its spare
-/// VM's memory for its size, while it waits instead of during the cold start.
-public struct PreloadImage: Codable, Sendable, Equatable {
-    public var imagePath: String
+/// Sent to a pre-started process before its start: a guest memory size that a
+/// cold start may soon ask for, so its spare VM's memory is ready. Only a size:
+/// a pooled process holds no tenant's data until its start.
+public struct PrepareMemory: Codable, Sendable, Equatable {
     public var memorySize: UInt64
 
-    public init(imagePath: String, memorySize: UInt64) {
-        self.imagePath = imagePath
+    public init(memorySize: UInt64) {
         self.memorySize = memorySize
     }
 }
@@ -76,7 +74,7 @@ public struct InstanceStopped: Codable, Sendable {
 }
 
 public enum WorkerMessage: Codable, Sendable {
-    case preload(PreloadImage)
+    case prepare(PrepareMemory)
     case start(StartInstance)
     case invoke(InvokeRequest)
     case stop

@@ -53,6 +53,11 @@ public struct Tender: Sendable {
     /// Loads and validates an image file (ELF + manifest). Plain open/fstat/read:
     /// this is on every cold start, and Foundation's file calls cost more.
     public static func loadImage(path: String) throws(TenderError) -> ELFImage {
+        try ELFImage(bytes: try readImageFile(path: path))
+    }
+
+    /// An image file's bytes, refused past the largest guest memory.
+    public static func readImageFile(path: String) throws(TenderError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw .unreadableImage(path: path, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
@@ -81,7 +86,7 @@ public struct Tender: Sendable {
             throw .unreadableImage(path: path, reason: "read failed: \(String(cString: strerror(failure == 0 ? EIO : failure)))")
         }
         Trace.mark("load read")
-        return try ELFImage(bytes: bytes)
+        return bytes
     }
 
     /// Boots `image` and runs it until it exits, crashes, or hits a limit.

@@ -51,6 +51,7 @@ struct GatewayBadInputTests {
         let serve = try ServeHarness()
         let noToken = try await GatewayClient(base: serve.url, token: nil).send("GET", "/system/functions")
         #expect(noToken.status == 401 && (noToken.json["error"] as? String)?.contains("admin-token") == true)
+        #expect(!noToken.text.contains(serve.dataDir), "a 401 does not name the server's paths")
         let wrong = try await serve.deploy("examples/hello", token: "kumo_wrong")
         #expect(wrong.status == 401)
 
@@ -146,12 +147,17 @@ struct GatewayBadInputTests {
         try await serve.deploy("examples/hello")
         _ = try await serve.invoke("hello")
         _ = try await serve.invoke("nope")
-        let metrics = try await serve.client(token: nil).expectOK("GET", "/metrics").text
+        #expect(try await serve.client(token: nil).send("GET", "/metrics").status == 401, "metrics need a token")
+        let metrics = try await serve.client().expectOK("GET", "/metrics").text
         #expect(metrics.contains(#"kumo_invocations_total{function="hello",status="200"} 1"#), "\(metrics.prefix(2000))")
         #expect(!metrics.contains("nope") && metrics.contains("kumo_unknown_function_requests_total 1"))
         #expect(metrics.contains(#"kumo_cold_starts_total{function="hello"} 1"#))
         #expect(metrics.contains("kumo_invocation_duration_seconds_bucket"))
         #expect(metrics.contains(#"kumo_instances{function="hello"} 1"#))
+        // Another tenant sees the node-wide series and its own functions', never hello's.
+        let carol = try await serve.tenant("carol")
+        let carols = try await serve.client(token: carol).expectOK("GET", "/metrics").text
+        #expect(!carols.contains("hello") && carols.contains("kumo_unknown_function_requests_total 1"), "\(carols.prefix(2000))")
 
         let health = try await serve.client(token: nil).expectOK("GET", "/healthz").json
         #expect(health["functions"] as? Int == 1 && health["fpgas"] as? Int == 2)

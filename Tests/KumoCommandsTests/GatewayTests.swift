@@ -185,38 +185,13 @@ struct GatewayPipeliningTests {
             "POST /function/persistent-echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nsecond",
             "POST /function/persistent-echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nthird",
         ].joined()
-        let reply = try rawExchange(port: port, Array(requests.utf8))
+        let connection = try RawConnection(port: port)
+        connection.send(requests)
+        let reply = connection.readToEnd()
         let order = ["first", "\"status\":\"ok\"", "second", "third"].map { reply.range(of: $0)?.lowerBound }
         #expect(order.allSatisfy { $0 != nil }, "\(reply)")
         let positions = order.compactMap { $0 }
         #expect(positions == positions.sorted(), "responses out of order: \(reply)")
         #expect(reply.components(separatedBy: "HTTP/1.1 200").count == 5)
-    }
-
-    /// Writes everything on one connection, reads until the server closes it.
-    func rawExchange(port: Int, _ bytes: [UInt8]) throws -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(fd >= 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var timeout = timeval(tv_sec: 20, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let connected = withUnsafePointer(to: &address) {
-            // sockaddr_in is laid out as a sockaddr for connect(2).
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        try #require(connected == 0)
-        #expect(write(fd, bytes, bytes.count) == bytes.count)
-        var received: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(fd, &chunk, chunk.count)
-            if n <= 0 { break }
-            received += chunk[0..<n]
-        }
-        return String(decoding: received, as: UTF8.self)
     }
 }

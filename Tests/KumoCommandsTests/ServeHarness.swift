@@ -70,13 +70,26 @@ final class ServeHarness: @unchecked Sendable {
         GatewayClient(base: url, token: token ?? adminToken)
     }
 
-    /// Builds a function directory (relative to the checkout) and uploads it as `name`.
-    @discardableResult
-    func deploy(_ directory: String, as name: String? = nil, token: String? = nil, query: String = "") async throws -> GatewayClient.Reply {
+    /// The image of a function directory (relative to the checkout), built if stale.
+    static func image(_ directory: String) throws -> Data {
         let root = Toolchain.locateRoot() ?? FileManager.default.currentDirectoryPath
         let builder = ImageBuilder(toolchain: try Toolchain.prepare(root: root), logger: .init(label: "test"))
         let path = try builder.buildIfStale(directory: root + "/" + directory)
-        let bytes = try #require(FileManager.default.contents(atPath: path))
+        return try #require(FileManager.default.contents(atPath: path))
+    }
+
+    /// A new tenant's token.
+    func tenant(_ name: String) async throws -> String {
+        let reply = try await client().expectOK("POST", "/system/tenants", body: Data(#"{"name":"\#(name)"}"#.utf8))
+        return try #require(reply.json["token"] as? String)
+    }
+
+    var port: Int { get throws { try #require(URL(string: url)?.port) } }
+
+    /// Builds a function directory (relative to the checkout) and uploads it as `name`.
+    @discardableResult
+    func deploy(_ directory: String, as name: String? = nil, token: String? = nil, query: String = "") async throws -> GatewayClient.Reply {
+        let bytes = try Self.image(directory)
         let function = name ?? (directory as NSString).lastPathComponent
         var items: [URLQueryItem] = []
         for pair in query.split(separator: "&") {

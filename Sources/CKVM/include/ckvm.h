@@ -36,9 +36,6 @@ static const uint32_t CKVM_EXIT_FAIL_ENTRY = KVM_EXIT_FAIL_ENTRY;
 static const uint32_t CKVM_EXIT_INTR = KVM_EXIT_INTR;
 static const uint32_t CKVM_EXIT_INTERNAL_ERROR = KVM_EXIT_INTERNAL_ERROR;
 
-/* PR_SET_PDEATHSIG: this process gets signal_number when its parent dies. 0 or -errno. */
-int ckvm_die_with_parent(int signal_number);
-
 /* open("/dev/kvm"): fd or -errno. */
 int ckvm_open(const char *path);
 int ckvm_close(int fd);
