@@ -47,8 +47,6 @@ public struct CallStatus: Codable, Sendable {
     public var code: Int?
     public var detail: String?
     public var responseBytes: Int?
-    public var callback: String?
-    public var callbackResult: String?
     public var created: Date
     public var finished: Date?
 }

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
 
 /// Runs accepted async calls. Each is in SQLite before the 202 goes out; a
@@ -9,14 +6,16 @@ import Logging
 actor AsyncCallRunner {
     let store: Store
     let concurrency: Int
+    let callbacks: CallbackSender
     let logger: Logger
     private var queue: [String] = []
     private var running = 0
     private var gateway: Gateway?
 
-    init(store: Store, concurrency: Int, logger: Logger) {
+    init(store: Store, concurrency: Int, callbacks: CallbackSender, logger: Logger) {
         self.store = store
         self.concurrency = max(concurrency, 1)
+        self.callbacks = callbacks
         self.logger = logger
     }
 
@@ -75,33 +74,8 @@ actor AsyncCallRunner {
         }
         do { try store.update(call) } catch { logger.error("cannot record async call \(id): \(error)") }
         if let callback = call.callback, let url = URL(string: callback) {
-            call.callbackResult = await deliver(call, to: url)
-            try? store.update(call)
+            await callbacks.enqueue(.init(callID: id, function: call.function, url: url, body: call.response ?? Data(),
+                                          httpStatus: call.httpStatus ?? 0, code: call.code))
         }
-    }
-
-    /// POSTs the result to the caller's URL, three tries.
-    private func deliver(_ call: CallRecord, to url: URL) async -> String {
-        var request = URLRequest(url: url, timeoutInterval: 10)
-        request.httpMethod = "POST"
-        request.httpBody = call.response ?? Data()
-        request.setValue(call.id, forHTTPHeaderField: "X-Kumo-Call-Id")
-        request.setValue(call.function, forHTTPHeaderField: "X-Kumo-Function")
-        request.setValue("\(call.httpStatus ?? 0)", forHTTPHeaderField: "X-Kumo-Http-Status")
-        if let code = call.code { request.setValue("\(code)", forHTTPHeaderField: "X-Kumo-Status") }
-        var last = ""
-        for attempt in 0..<3 {
-            if attempt > 0 { try? await Task.sleep(for: .seconds(attempt)) }
-            do {
-                let (_, response) = try await URLSession.shared.data(for: request)
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                last = "HTTP \(status)"
-                if (200..<300).contains(status) { return last }
-            } catch {
-                last = "\(error.localizedDescription)"
-            }
-        }
-        logger.warning("async call \(call.id): callback to \(url) failed: \(last)")
-        return "failed: " + last
     }
 }

@@ -79,10 +79,7 @@ extension Gateway {
         try requireDeployed(name)
         var callback: String?
         if let raw = request.headers[Self.callbackHeader] {
-            guard raw.count <= 2048, let url = URL(string: raw), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
-                  !(url.host ?? "").isEmpty else {
-                throw GatewayError.badRequest("X-Callback-Url '\(raw.prefix(100))' is not an http(s) URL")
-            }
+            do { _ = try CallbackPolicy.checkForm(raw) } catch { throw GatewayError.badRequest(error.description) }
             callback = raw
         }
         let body = try await self.body(request, limit: configuration.bodyLimit)
@@ -116,8 +113,7 @@ extension Gateway {
         let call = try self.call(context)
         return try json(CallStatus(id: call.id, function: call.function, state: call.state.rawValue,
                                httpStatus: call.httpStatus, code: call.code, detail: call.detail,
-                               responseBytes: call.response?.count, callback: call.callback,
-                               callbackResult: call.callbackResult, created: call.created, finished: call.finished))
+                               responseBytes: call.response?.count, created: call.created, finished: call.finished))
     }
 
     /// GET /system/calls/{id}/result: the response as the sync call would have given it; 202 while pending.

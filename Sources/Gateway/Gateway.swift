@@ -46,7 +46,16 @@ public final class Gateway: Sendable {
                                   logger: logger) { function, instance, line in
             logs.append(function: function, instance: instance, stream: line.stream, text: line.text)
         }
-        asyncCalls = AsyncCallRunner(store: store, concurrency: configuration.asyncConcurrency, logger: logger)
+        let callbacks = CallbackSender(policy: configuration.callbackPolicy, logger: logger) { delivery, outcome in
+            // The outcome is the function owner's to read (kumo logs), not every holder of the call id's.
+            logs.append(function: delivery.function, instance: "-", stream: "kumo",
+                        text: "async call \(delivery.callID): callback to \(delivery.url.host ?? "?"): \(outcome)\n")
+            if var call = try? store.call(delivery.callID) {
+                call.callbackResult = outcome
+                try? store.update(call)
+            }
+        }
+        asyncCalls = AsyncCallRunner(store: store, concurrency: configuration.asyncConcurrency, callbacks: callbacks, logger: logger)
         // The most recently deployed last: those are the images pooled processes keep ready.
         for record in try store.functions(tenant: nil).sorted(by: { $0.updated < $1.updated }) {
             guard let deployment = try? deployment(from: record) else { continue }

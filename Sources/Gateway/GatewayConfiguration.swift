@@ -9,8 +9,9 @@ public struct GatewayConfiguration: Sendable {
     public var dataDirectory: String
     /// Largest request body accepted, bytes.
     public var bodyLimit = 6 << 20
-    /// Largest image a deploy uploads, bytes; streamed to disk, never held whole in memory.
-    public var imageLimit = 512 << 20
+    /// Largest image a deploy uploads, bytes; streamed to disk, never held whole in
+    /// memory. At most what a start frame carries to an instance.
+    public var imageLimit = FrameIO.maxBlob
     public var fpgaCount = 2
     public var fpgaReconfigure: Duration = .milliseconds(100)
     /// How long a request that needs an FPGA waits for one before 503.
@@ -22,6 +23,8 @@ public struct GatewayConfiguration: Sendable {
     public var instanceExecutable: String
     /// Instances honour the test suite's hooks (never in production).
     public var testHooks = false
+    /// Where async-call callbacks may go (public addresses, and the ranges allowed here).
+    public var callbackPolicy = CallbackPolicy()
     /// Async calls run at most this many at once.
     public var asyncConcurrency = 4
 

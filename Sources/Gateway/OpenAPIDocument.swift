@@ -35,7 +35,7 @@ paths:
       summary: Accept an invocation to run later
       parameters:
         - { $ref: "#/components/parameters/name" }
-        - { name: X-Callback-Url, in: header, required: false, schema: { type: string, format: uri }, description: "POSTed the result when done (X-Kumo-Call-Id, X-Kumo-Http-Status, X-Kumo-Status headers)" }
+        - { name: X-Callback-Url, in: header, required: false, schema: { type: string, format: uri }, description: "POSTed the result when done (X-Kumo-Call-Id, X-Kumo-Http-Status, X-Kumo-Status headers); http(s) to public addresses only (kumo serve --callback-allow adds ranges), no user:password, redirects not followed; the outcome is in the function's logs" }
       requestBody: { content: { application/octet-stream: { schema: { type: string, format: binary } } } }
       responses:
         "202": { description: "Accepted and stored; survives a restart of kumo serve", content: { application/json: { schema: { $ref: "#/components/schemas/Accepted" } } } }
@@ -155,7 +155,7 @@ components:
   schemas:
     Error: { type: object, properties: { error: { type: string } } }
     Accepted: { type: object, properties: { id: { type: string }, function: { type: string }, state: { type: string }, statusURL: { type: string }, resultURL: { type: string } } }
-    Call: { type: object, properties: { id: { type: string }, function: { type: string }, state: { type: string, enum: [queued, running, done] }, httpStatus: { type: integer }, code: { type: integer }, detail: { type: string }, responseBytes: { type: integer }, callback: { type: string }, callbackResult: { type: string }, created: { type: string, format: date-time }, finished: { type: string, format: date-time } } }
+    Call: { type: object, properties: { id: { type: string }, function: { type: string }, state: { type: string, enum: [queued, running, done] }, httpStatus: { type: integer }, code: { type: integer }, detail: { type: string }, responseBytes: { type: integer }, created: { type: string, format: date-time }, finished: { type: string, format: date-time } } }
     Function: { type: object, properties: { name: { type: string }, tenant: { type: string }, image: { type: string, description: "SHA-256 of the image" }, imageBytes: { type: integer }, mode: { type: string, enum: [run, persistent] }, accelerator: { type: string, enum: [none, fpga] }, memory: { type: integer }, timeoutSeconds: { type: number }, limits: { type: object }, created: { type: string, format: date-time }, updated: { type: string, format: date-time }, instances: { type: array, items: { type: object } } } }
 """
 }

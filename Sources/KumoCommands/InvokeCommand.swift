@@ -109,7 +109,6 @@ struct CallCommand: AsyncParsableCommand {
                        [[call.id, call.function, call.state, call.httpStatus.map { "\($0)" } ?? "-",
                          call.code.map { "\($0)" } ?? "-", ago(call.created)]])
             if let detail = call.detail, call.httpStatus != 200 { print("detail: \(detail)") }
-            if let callback = call.callback { print("callback: \(callback) -> \(call.callbackResult ?? "pending")") }
         } catch let error as ExitCode {
             throw error
         } catch {

@@ -39,8 +39,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("body-limit"), help: "Largest request body, e.g. 6M.")
     var bodyLimit = "6M"
 
-    @Option(name: .customLong("image-limit"), help: "Largest image a deploy may upload, e.g. 512M.")
-    var imageLimit = "512M"
+    @Option(name: .customLong("image-limit"), help: "Largest image a deploy may upload, e.g. 64M (at most 256M).")
+    var imageLimit = "256M"
 
     @Option(name: .customLong("max-instances"), help: "Default per-function instance maximum (deploy may set its own).")
     var maxInstances = 4
@@ -50,6 +50,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("keep-alive"), help: "Default time an idle instance stays warm, e.g. 60s.")
     var keepAlive = "60s"
+
+    @Option(name: .customLong("callback-allow"), help: "An address range async-call callbacks may reach although it is private or loopback, e.g. 10.1.0.0/16 (repeatable).")
+    var callbackAllow: [String] = []
 
     @Flag(name: .customLong("test-hooks"), help: .hidden)
     var testHooks = false
@@ -97,12 +100,18 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...64).contains(pool) else { throw ValidationError("--pool must be 0...64") }
         c.poolSize = pool
         c.testHooks = testHooks
+        c.callbackPolicy = CallbackPolicy(allowed: try callbackAllow.map { text in
+            guard let range = CallbackPolicy.Range(text) else {
+                throw ValidationError("--callback-allow '\(text)' is not an address or a range like 10.1.0.0/16")
+            }
+            return range
+        })
         guard let limit = Sizes.parse(bodyLimit), limit > 0, limit <= 1 << 30 else {
             throw ValidationError("--body-limit '\(bodyLimit)' is not a size like 6M (at most 1G)")
         }
         c.bodyLimit = Int(limit)
-        guard let images = Sizes.parse(imageLimit), images > 0, images <= 2 << 30 else {
-            throw ValidationError("--image-limit '\(imageLimit)' is not a size like 512M (at most 2G, the largest guest)")
+        guard let images = Sizes.parse(imageLimit), images > 0, images <= FrameIO.maxBlob else {
+            throw ValidationError("--image-limit '\(imageLimit)' is not a size like 64M (at most 256M, what an instance's start can carry)")
         }
         c.imageLimit = Int(images)
         guard (1...256).contains(maxInstances) else { throw ValidationError("--max-instances must be 1...256") }

@@ -15,6 +15,7 @@ final class RawConnection {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let connected = withUnsafePointer(to: &address) {
             // sockaddr_in is laid out as a sockaddr for connect(2).
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
@@ -41,6 +42,14 @@ final class RawConnection {
             offset += n
         }
         return true
+    }
+
+    /// The response's status line and headers (empty when none came before the receive timeout).
+    func readHead() -> String {
+        var received: [UInt8] = []
+        var byte: UInt8 = 0
+        while !received.suffix(4).elementsEqual([13, 10, 13, 10]), read(fd, &byte, 1) == 1 { received.append(byte) }
+        return String(decoding: received, as: UTF8.self)
     }
 
     /// Everything until the server closes the connection (or the receive timeout).
