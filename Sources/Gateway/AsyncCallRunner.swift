@@ -31,6 +31,23 @@ actor AsyncCallRunner {
         pump()
     }
 
+    private var lastPrune = ContinuousClock.now
+
+    /// Drops finished calls past their retention (or past the storage cap), at most
+    /// once per minute (or per retention, when that is shorter).
+    func pruneIfDue(retention: Duration, maxBytes: Int) {
+        let now = ContinuousClock.now
+        guard now - lastPrune >= min(retention, .seconds(60)) else { return }
+        lastPrune = now
+        let seconds = Double(retention.components.seconds) + Double(retention.components.attoseconds) / 1e18
+        do {
+            let removed = try store.pruneCalls(finishedBefore: Date().addingTimeInterval(-seconds), maxBytes: maxBytes)
+            if removed > 0 { logger.info("dropped \(removed) finished async calls past their retention") }
+        } catch {
+            logger.error("cannot prune async calls: \(error)")
+        }
+    }
+
     func submit(_ id: String) {
         queue.append(id)
         pump()

@@ -126,8 +126,8 @@ actor CallbackSender {
             task.resume()
             let seconds = Double(Self.attemptDeadline.components.seconds)
             DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
+                finish(0, "no answer within \(Int(seconds)) s")  // first: the cancel's own error must not win
                 task.cancel()
-                finish(0, "no answer within \(Int(seconds)) s")
             }
         }
     }

@@ -82,6 +82,11 @@ extension Gateway {
             do { _ = try CallbackPolicy.checkForm(raw) } catch { throw GatewayError.badRequest(error.description) }
             callback = raw
         }
+        if let owner = deployment(named: name)?.tenant,
+           try store.pendingCalls(tenant: owner) >= configuration.asyncPendingPerTenant {
+            throw GatewayError.busy("\(configuration.asyncPendingPerTenant) async calls to this tenant's functions are pending; retry later",
+                                    retryAfter: 5)
+        }
         let body = try await self.body(request, limit: configuration.bodyLimit)
         let environment = try CGIEnvironment.make(head: request.head, uri: request.uri, function: name, bodyCount: body.count)
         let id = UUID().uuidString.lowercased()
@@ -93,6 +98,7 @@ extension Gateway {
             throw GatewayError.internalError("cannot accept the call: \(error)")
         }
         await asyncCalls.submit(id)
+        await asyncCalls.pruneIfDue(retention: configuration.asyncRetention, maxBytes: configuration.asyncStorageBytes)
         return try json(AcceptedCall(id: id, function: name, state: "queued", statusURL: "/system/calls/\(id)",
                                  resultURL: "/system/calls/\(id)/result"), status: .accepted)
     }

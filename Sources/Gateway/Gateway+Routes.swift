@@ -2,6 +2,7 @@ import Foundation
 import Functions
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 
@@ -35,7 +36,13 @@ extension Gateway {
         let port = configuration.port
         let app = Application(
             router: router(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [FastInvokeHandler(gateway: self)])),
+            // Per connection: the caps first, then the idle deadline (which sees every request,
+            // the fast lane's too: a head or body that stalls past it closes the connection).
+            server: .http1(configuration: .init(additionalChannelHandlers: [
+                ConnectionGuard(counts: self.connections),
+                HTTPConnectionStateHandler(idleTimeout: self.configuration.idleTimeout, logger: self.logger),
+                FastInvokeHandler(gateway: self),
+            ])),
             configuration: .init(address: .hostname(configuration.host, port: port), serverName: "kumo"),
             onServerRunning: { channel in onRunning(channel.localAddress?.port ?? port) },
             logger: logger)

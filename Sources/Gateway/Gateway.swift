@@ -21,11 +21,13 @@ public final class Gateway: Sendable {
     private let deployments = Mutex<[String: Deployment]>([:])
     let asyncCalls: AsyncCallRunner
     let metricHandles = MetricHandles()
+    let connections: ConnectionCounts
 
     /// Opens (or creates) the data directory; creates the admin tenant on first start.
     public init(configuration: GatewayConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        connections = ConnectionCounts(total: configuration.maxConnections, perClient: configuration.maxClientConnections)
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         store = try Store(path: configuration.databasePath)
         images = try ImageCache(directory: configuration.imageDirectory)

@@ -25,6 +25,17 @@ public struct GatewayConfiguration: Sendable {
     public var testHooks = false
     /// Where async-call callbacks may go (public addresses, and the ranges allowed here).
     public var callbackPolicy = CallbackPolicy()
+    /// A connection whose request head or body stalls, or that sits idle between
+    /// requests, this long is closed (slow clients cannot hold descriptors forever).
+    public var idleTimeout: Duration = .seconds(30)
+    /// Open connections in all, and from one client address.
+    public var maxConnections = 4096
+    public var maxClientConnections = 256
+    /// Finished async calls (and their results) are kept this long, and at most
+    /// this many bytes of them; a tenant's functions may have this many pending.
+    public var asyncRetention: Duration = .seconds(24 * 3600)
+    public var asyncStorageBytes = 1 << 30
+    public var asyncPendingPerTenant = 1000
     /// Async calls run at most this many at once.
     public var asyncConcurrency = 4
 

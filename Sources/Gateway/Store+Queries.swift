@@ -86,6 +86,35 @@ extension Store {
         try db.write { try call.update($0) }
     }
 
+    /// Calls not finished yet for functions `tenant` owns.
+    public func pendingCalls(tenant: String) throws -> Int {
+        try db.read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM calls JOIN functions ON calls.function = functions.name
+                WHERE functions.tenant = ? AND calls.state != 'done'
+                """, arguments: [tenant]) ?? 0
+        }
+    }
+
+    /// Drops finished calls older than `before`, then the oldest finished ones
+    /// while the stored bodies and results pass `maxBytes`. Returns how many went.
+    @discardableResult
+    public func pruneCalls(finishedBefore before: Date, maxBytes: Int) throws -> Int {
+        try db.write { db in
+            try db.execute(sql: "DELETE FROM calls WHERE state = 'done' AND finished < ?", arguments: [before])
+            var removed = db.changesCount
+            try db.execute(sql: """
+                DELETE FROM calls WHERE id IN (
+                  SELECT id FROM (
+                    SELECT id, SUM(length(body) + IFNULL(length(response), 0)) OVER (ORDER BY finished DESC) AS kept
+                    FROM calls WHERE state = 'done')
+                  WHERE kept > ?)
+                """, arguments: [maxBytes])
+            removed += db.changesCount
+            return removed
+        }
+    }
+
     /// Calls accepted but not finished; those a killed server was running go back to the queue.
     public func unfinishedCalls() throws -> [CallRecord] {
         try db.write { db in

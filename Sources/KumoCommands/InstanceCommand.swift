@@ -40,6 +40,9 @@ struct InstanceCommand: ParsableCommand {
             try? FrameIO.write(.failed("\(error)"), to: output)
             throw ExitCode(1)
         }
+        // A change of uid clears the parent-death signal: ask again, and check the node did not go meanwhile.
+        _ = csb_die_with_parent(SIGKILL)
+        if getppid() != parent { throw ExitCode(1) }
         // Ready KVM, a spare VM and the run path while the pool holds this process.
         Tender.prewarm(logger: logger)
         let server = InstanceServer(input: input, output: output, logger: logger, testHooks: testHooks)

@@ -54,6 +54,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("callback-allow"), help: "An address range async-call callbacks may reach although it is private or loopback, e.g. 10.1.0.0/16 (repeatable).")
     var callbackAllow: [String] = []
 
+    @Option(name: .customLong("idle-timeout"), help: "Close a connection whose request stalls or that sits idle this long, e.g. 30s.")
+    var idleTimeout = "30s"
+
+    @Option(name: .customLong("max-connections"), help: "Open connections at most; past it, 503.")
+    var maxConnections = 4096
+
+    @Option(name: .customLong("max-client-connections"), help: "Open connections one client address may hold; past it, 503.")
+    var maxClientConnections = 256
+
+    @Option(name: .customLong("async-retention"), help: "How long a finished async call and its result are kept, e.g. 24h.")
+    var asyncRetention = "24h"
+
+    @Option(name: .customLong("async-storage"), help: "Most bytes of finished async calls kept (oldest go first), e.g. 1G.")
+    var asyncStorage = "1G"
+
+    @Option(name: .customLong("async-pending"), help: "Async calls a tenant's functions may have pending; past it, 429.")
+    var asyncPending = 1000
+
     @Flag(name: .customLong("test-hooks"), help: .hidden)
     var testHooks = false
 
@@ -100,6 +118,20 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...64).contains(pool) else { throw ValidationError("--pool must be 0...64") }
         c.poolSize = pool
         c.testHooks = testHooks
+        c.idleTimeout = try duration(idleTimeout, "--idle-timeout", max: 3600)
+        guard c.idleTimeout > .zero else { throw ValidationError("--idle-timeout must be more than 0") }
+        guard (1...1_000_000).contains(maxConnections), (1...maxConnections).contains(maxClientConnections) else {
+            throw ValidationError("--max-connections must be 1...1000000 and --max-client-connections 1...--max-connections")
+        }
+        c.maxConnections = maxConnections
+        c.asyncRetention = try duration(asyncRetention, "--async-retention", max: 366 * 86_400)
+        guard let storage = Sizes.parse(asyncStorage), storage > 0, storage <= 1 << 40 else {
+            throw ValidationError("--async-storage '\(asyncStorage)' is not a size like 1G")
+        }
+        c.asyncStorageBytes = Int(storage)
+        guard (1...1_000_000).contains(asyncPending) else { throw ValidationError("--async-pending must be 1...1000000") }
+        c.asyncPendingPerTenant = asyncPending
+        c.maxClientConnections = maxClientConnections
         c.callbackPolicy = CallbackPolicy(allowed: try callbackAllow.map { text in
             guard let range = CallbackPolicy.Range(text) else {
                 throw ValidationError("--callback-allow '\(text)' is not an address or a range like 10.1.0.0/16")

@@ -153,7 +153,7 @@ struct GatewayBadInputTests {
         try await serve.deploy("examples/hello")
         _ = try await serve.invoke("hello")
         _ = try await serve.invoke("nope")
-        #expect(try await serve.client(token: nil).send("GET", "/metrics").status == 401, "metrics need a token")
+        #expect(try await GatewayClient(base: serve.url, token: nil).send("GET", "/metrics").status == 401, "metrics need a token")
         let metrics = try await serve.client().expectOK("GET", "/metrics").text
         #expect(metrics.contains(#"kumo_invocations_total{function="hello",status="200"} 1"#), "\(metrics.prefix(2000))")
         #expect(!metrics.contains("nope") && metrics.contains("kumo_unknown_function_requests_total 1"))

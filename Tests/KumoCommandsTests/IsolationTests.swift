@@ -83,7 +83,11 @@ struct InstanceSandboxTests {
         #expect(try await serve.invoke("hello-persistent", "x").status == 200)
         let serverPid = try #require(serve.process?.processIdentifier)
         var pids: [Int32] = []
-        try await waitFor("a pooled process and the instance") { pids = ProcessTable.children(of: serverPid).filter(ProcessTable.isRunning); return pids.count >= 2 }
+        // A process the pool has just started confines itself before it is handed out.
+        try await waitFor("a pooled process and the instance, both confined") {
+            pids = ProcessTable.children(of: serverPid).filter(ProcessTable.isRunning)
+            return pids.count >= 2 && pids.allSatisfy { Self.status($0, "Seccomp") == "2" }
+        }
         for pid in pids {
             // Only its two frame pipes, /dev/null, /dev/kvm and KVM's own descriptors: no socket, no file of the node's.
             let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
@@ -193,6 +197,67 @@ struct CallbackTests {
         try await waitFor("the silent callbacks to give up", seconds: 60) {
             let text = try await logs(serve, "hello")
             return silenced.allSatisfy { text.contains("async call \($0): callback to 127.0.0.1: failed: no answer within 5 s") }
+        }
+    }
+}
+
+/// No one client can exhaust the gateway: connection caps, idle deadlines, async retention.
+@Suite("Isolation: exhaustion", .serialized)
+struct ExhaustionTests {
+    /// A slowloris from 127.0.0.2 holds half-sent requests: past its cap it is refused,
+    /// the stalled connections are closed at the idle deadline, and hello keeps answering.
+    @Test func aSlowlorisNeitherStarvesOthersNorHoldsConnectionsForever() async throws {
+        guard KVMRequirement.check() else { return }
+        let serve = try ServeHarness(arguments: ["--idle-timeout", "4s", "--max-client-connections", "10"])
+        try await serve.deploy("examples/hello-persistent")
+        let port = try serve.port
+        var slow: [RawConnection] = []
+        for _ in 0..<10 {
+            let connection = try RawConnection(port: port, from: "127.0.0.2", receiveTimeout: 15)
+            connection.send("POST /function/hello-persistent HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part")
+            slow.append(connection)
+        }
+        // The server sets connections up on two event loops, so it may not have counted them all yet.
+        var refusal = ""
+        try await waitFor("an 11th connection from 127.0.0.2 to be refused", seconds: 4) {
+            let probe = try RawConnection(port: port, from: "127.0.0.2")
+            probe.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            refusal = probe.readToEnd()
+            return refusal.hasPrefix("HTTP/1.1 503")
+        }
+        #expect(refusal.contains("127.0.0.2 has 10 connections open"), "\(refusal.prefix(400))")
+        for _ in 0..<20 { #expect(try await serve.invoke("hello-persistent", "x").status == 200) }
+        // Each stalled connection is closed by the server at the idle deadline (EOF, no answer owed).
+        let closedAt = Date()
+        let leftovers = slow.map { $0.readToEnd() }.filter { !$0.isEmpty }
+        #expect(leftovers.isEmpty, "the server closed them, owing no answer: \(leftovers.first?.prefix(300) ?? "")")
+        #expect(Date().timeIntervalSince(closedAt) < 14, "closed by the server, not by the test's receive timeout")
+        let again = try RawConnection(port: port, from: "127.0.0.2")
+        again.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(again.readToEnd().hasPrefix("HTTP/1.1 200"))
+    }
+
+    @Test func asyncCallsArePrunedAndCappedPerTenant() async throws {
+        guard KVMRequirement.check() else { return }
+        let serve = try ServeHarness(arguments: ["--async-retention", "1s", "--async-pending", "2"])
+        try await serve.deploy("Tests/Fixtures/guests/sleepy")
+        var ids: [String] = []
+        for _ in 0..<2 {
+            let accepted = try await serve.client().send("POST", "/async-function/sleepy?ms=1500")
+            ids.append(try #require(accepted.json["id"] as? String))
+        }
+        let third = try await serve.client().send("POST", "/async-function/sleepy?ms=1")
+        #expect(third.status == 429 && third.text.contains("pending"), "\(third.text)")
+        for id in ids {
+            try await waitFor("call \(id)") {
+                try await serve.client().expectOK("GET", "/system/calls/\(id)").json["state"] as? String == "done"
+            }
+        }
+        // Past the retention, an accepted call prunes the finished ones.
+        try await waitFor("the finished calls to be pruned") {
+            _ = try await serve.client().send("POST", "/async-function/sleepy?ms=1")
+            for id in ids where try await serve.client().send("GET", "/system/calls/\(id)").status != 404 { return false }
+            return true
         }
     }
 }

@@ -6,9 +6,19 @@ import Testing
 final class RawConnection {
     let fd: Int32
 
-    init(port: Int, receiveTimeout seconds: Int = 20) throws {
+    /// `from`: the local address to connect from (any of 127.0.0.0/8 is this machine).
+    init(port: Int, from source: String = "127.0.0.1", receiveTimeout seconds: Int = 20) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         try #require(fd >= 0)
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        local.sin_addr.s_addr = inet_addr(source)
+        let bound = withUnsafePointer(to: &local) {
+            // sockaddr_in is laid out as a sockaddr for bind(2).
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if bound != 0 { close(fd) }
+        try #require(bound == 0, "cannot bind to \(source): \(String(cString: strerror(errno)))")
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
