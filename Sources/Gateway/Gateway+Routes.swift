@@ -97,9 +97,12 @@ extension Gateway {
             var fpgas: Int
             var fpgasFree: Int
             var pooledProcesses: Int
+            var guestMemory: UInt64
+            var guestMemoryUsed: UInt64
         }
         return try json(Health(functions: deploymentCount, instances: await scheduler.instanceCount(),
                                fpgas: await scheduler.inventory.count, fpgasFree: await scheduler.inventory.freeCount,
-                               pooledProcesses: scheduler.pooledProcesses))
+                               pooledProcesses: scheduler.pooledProcesses, guestMemory: scheduler.memory.total,
+                               guestMemoryUsed: scheduler.memory.used))
     }
 }

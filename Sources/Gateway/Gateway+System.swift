@@ -65,11 +65,18 @@ extension Gateway {
         }
         let limits = try requestedLimits(request)
         let nodeHasFPGAs = await scheduler.inventory.count > 0
+        let memory = scheduler.memory
         let upload = try await ImageUpload.receive(request, into: images.directory, limit: configuration.imageLimit)
         defer { upload.discard() }
         let written: (record: FunctionRecord, created: Bool) = try images.admit(upload) { config in
             if config.accelerator == .fpga, !nodeHasFPGAs {
                 throw GatewayError.badRequest("\(name) needs an FPGA and this node has none (kumo serve --fpgas N)")
+            }
+            // Limits that could never fit are refused now, not at every invocation.
+            let needed = Deployment(name: name, tenant: tenant.name, imagePath: "", version: "", config: config,
+                                    limits: limits).instanceMemory
+            do { try memory.check(needed, tenant: tenant.name) } catch let refusal as MemoryBudget.Refusal {
+                throw GatewayError.badRequest(refusal.description)
             }
             let now = Date()
             do {
@@ -177,17 +184,30 @@ extension Gateway {
         let tenant = try authenticate(request)
         guard tenant.admin else { throw GatewayError.forbidden("only the admin token creates tenants") }
         let bytes = try await body(request, limit: 4096)
-        struct Create: Decodable { var name: String }
+        struct Create: Decodable {
+            var name: String
+            /// Its instances' guest memory cap, e.g. "2G"; absent: the node's default.
+            var memory: String?
+        }
         guard let create = try? JSONDecoder().decode(Create.self, from: Data(bytes)) else {
-            throw GatewayError.badRequest("send {\"name\": \"NAME\"}")
+            throw GatewayError.badRequest("send {\"name\": \"NAME\"} (and \"memory\": \"2G\" for a cap of its own)")
+        }
+        var memoryLimit: Int64?
+        if let text = create.memory {
+            guard let bytes = Sizes.parse(text), bytes >= 1 << 20, bytes <= 1 << 50 else {
+                throw GatewayError.badRequest("memory '\(text.prefix(40))' is not a size like 512M or 2G")
+            }
+            memoryLimit = Int64(bytes)
         }
         guard FunctionName.isValid(create.name) else {
             throw GatewayError.badRequest("tenant name '\(create.name)' \(FunctionName.rule)")
         }
         let token = Tokens.generate()
-        guard try store.insert(TenantRecord(name: create.name, tokenHash: Tokens.hash(token), admin: false, created: Date())) else {
+        guard try store.insert(TenantRecord(name: create.name, tokenHash: Tokens.hash(token), admin: false, created: Date(),
+                                            memoryLimit: memoryLimit)) else {
             throw GatewayError.conflict("tenant \(create.name) exists")
         }
+        scheduler.memory.setCap(memoryLimit.map(UInt64.init), tenant: create.name)
         return try json(["name": create.name, "token": token], status: .created)
     }
 }

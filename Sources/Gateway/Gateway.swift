@@ -44,7 +44,12 @@ public final class Gateway: Sendable {
         var launch = InstanceLaunch(executable: configuration.instanceExecutable, hiddenPaths: [configuration.dataDirectory])
         launch.testHooks = configuration.testHooks
         let pool = ProcessPool(launch: launch, size: configuration.poolSize, logger: logger)
+        let memory = MemoryBudget(total: configuration.guestMemory, defaultTenantCap: configuration.tenantMemory)
+        for tenant in try store.tenants() {
+            memory.setCap(tenant.memoryLimit.map(UInt64.init), tenant: tenant.name, uncapped: tenant.admin)
+        }
         scheduler = NodeScheduler(pool: pool, inventory: inventory, fpgaPatience: configuration.fpgaPatience,
+                                  memory: memory, memoryPatience: configuration.memoryPatience,
                                   logger: logger) { function, instance, line in
             logs.append(function: function, instance: instance, stream: line.stream, text: line.text)
         }
@@ -72,6 +77,7 @@ public final class Gateway: Sendable {
         guard try !store.hasAdmin() else { return false }
         let token = Tokens.generate()
         _ = try store.insert(TenantRecord(name: "admin", tokenHash: Tokens.hash(token), admin: true, created: Date()))
+        scheduler.memory.setCap(nil, tenant: "admin", uncapped: true)
         let path = configuration.adminTokenPath
         _ = FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8),
                                            attributes: [.posixPermissions: 0o600])
@@ -141,7 +147,7 @@ public final class Gateway: Sendable {
         switch error {
         case .queueFull: return .busy(error.description, retryAfter: 1)
         case .queueTimeout, .shuttingDown: return .unavailable(error.description, retryAfter: 1)
-        case .noFPGA: return .unavailable(error.description, retryAfter: 2)
+        case .noFPGA, .noMemory: return .unavailable(error.description, retryAfter: 2)
         case .removed: return .notFound(error.description)
         case .instance: return .badGateway(error.description)
         }

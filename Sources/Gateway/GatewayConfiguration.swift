@@ -36,6 +36,17 @@ public struct GatewayConfiguration: Sendable {
     public var asyncRetention: Duration = .seconds(24 * 3600)
     public var asyncStorageBytes = 1 << 30
     public var asyncPendingPerTenant = 1000
+    /// Guest memory (and FPGA device memory) this node promises its instances at
+    /// once; a tenant without a cap of its own may hold `tenantMemory` of it. A
+    /// start that does not fit waits `memoryPatience`, then gets 503.
+    public var guestMemory = GatewayConfiguration.safeShareOfHostMemory
+    public var tenantMemory = GatewayConfiguration.safeShareOfHostMemory / 2
+    public var memoryPatience: Duration = .seconds(2)
+
+    /// Two thirds of the host's memory: the rest is the node's own, the page cache's and the OS's.
+    public static var safeShareOfHostMemory: UInt64 {
+        UInt64(max(sysconf(Int32(_SC_PHYS_PAGES)), 0)) * UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 0)) / 3 * 2
+    }
     /// Async calls run at most this many at once.
     public var asyncConcurrency = 4
 

@@ -68,6 +68,9 @@ public final class Store: Sendable {
                 t.column("text", .text).notNull()
             }
         }
+        m.registerMigration("v2: tenant memory caps") { db in
+            try db.alter(table: "tenants") { t in t.add(column: "memoryLimit", .integer) }
+        }
         return m
     }
 }
@@ -78,6 +81,8 @@ public struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendabl
     public var tokenHash: String
     public var admin: Bool
     public var created: Date
+    /// Guest memory its instances may hold at once, bytes; nil: the node's default cap.
+    public var memoryLimit: Int64?
 }
 
 public struct FunctionRecord: Codable, FetchableRecord, PersistableRecord, Sendable {

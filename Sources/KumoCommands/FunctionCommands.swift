@@ -134,12 +134,16 @@ struct TenantCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a tenant and print its token (shown once).")
         @Argument(help: "The tenant's name.") var name: String
+        @Option(help: "Guest memory its instances may hold at once, e.g. 2G (default: kumo serve --tenant-memory).")
+        var memory: String?
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
             let gateway = try client.client()
             do {
-                let body = try JSONEncoder().encode(["name": name])
+                var fields = ["name": name]
+                if let memory { fields["memory"] = memory }
+                let body = try JSONEncoder().encode(fields)
                 let reply = try await gateway.expectOK("POST", "/system/tenants", body: body,
                                                        headers: ["Content-Type": "application/json"])
                 if client.json { return printJSON(reply.body) }

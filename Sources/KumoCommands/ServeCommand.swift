@@ -72,6 +72,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("async-pending"), help: "Async calls a tenant's functions may have pending; past it, 429.")
     var asyncPending = 1000
 
+    @Option(name: .customLong("guest-memory"), help: "Guest memory (FPGA device memory included) promised to instances at once, e.g. 16G (default: two thirds of the host's).")
+    var guestMemory: String?
+
+    @Option(name: .customLong("tenant-memory"), help: "Of it, what one tenant without a cap of its own may hold (default: half).")
+    var tenantMemory: String?
+
+    @Option(name: .customLong("memory-wait"), help: "How long a start that does not fit waits for memory before 503.")
+    var memoryWait = "2s"
+
     @Flag(name: .customLong("test-hooks"), help: .hidden)
     var testHooks = false
 
@@ -118,6 +127,20 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...64).contains(pool) else { throw ValidationError("--pool must be 0...64") }
         c.poolSize = pool
         c.testHooks = testHooks
+        if let guestMemory {
+            guard let bytes = Sizes.parse(guestMemory), bytes >= 8 << 20 else {
+                throw ValidationError("--guest-memory '\(guestMemory)' is not a size like 16G (at least 8M)")
+            }
+            c.guestMemory = bytes
+            c.tenantMemory = bytes / 2
+        }
+        if let tenantMemory {
+            guard let bytes = Sizes.parse(tenantMemory), bytes >= 8 << 20, bytes <= c.guestMemory else {
+                throw ValidationError("--tenant-memory '\(tenantMemory)' is not a size like 8G, at most --guest-memory")
+            }
+            c.tenantMemory = bytes
+        }
+        c.memoryPatience = try duration(memoryWait, "--memory-wait", max: 600)
         c.idleTimeout = try duration(idleTimeout, "--idle-timeout", max: 3600)
         guard c.idleTimeout > .zero else { throw ValidationError("--idle-timeout must be more than 0") }
         guard (1...1_000_000).contains(maxConnections), (1...maxConnections).contains(maxClientConnections) else {

@@ -1,7 +1,14 @@
+import Accelerator
 import Functions
 
 /// A deployed function as the node runs it.
 public struct Deployment: Sendable, Equatable {
+    /// Host memory one instance may use: its guest memory, and its FPGA's device
+    /// memory (the emulated card's buffers live in the instance's process).
+    public var instanceMemory: UInt64 {
+        config.memory + (config.accelerator == .fpga ? (config.fpga ?? FPGAIdentity()).globalMemory : 0)
+    }
+
     public var name: String
     public var tenant: String
     /// The image in the node's cache (named by its content hash).
@@ -63,6 +70,7 @@ public enum SchedulingError: Error, CustomStringConvertible, Sendable {
     case queueFull(function: String, limit: Int)
     case queueTimeout(function: String, seconds: Double)
     case noFPGA(FPGAAllocationError)
+    case noMemory(MemoryBudget.Refusal)
     case instance(InstanceFailure)
     case removed(function: String)
     case shuttingDown
@@ -74,6 +82,7 @@ public enum SchedulingError: Error, CustomStringConvertible, Sendable {
         case .queueTimeout(let f, let s):
             return "\(f): no instance came free within \(s)s; retry later"
         case .noFPGA(let e): return "no FPGA for this instance: \(e)"
+        case .noMemory(let e): return "\(e)"
         case .instance(let e): return "\(e)"
         case .removed(let f): return "\(f) was removed while the request waited"
         case .shuttingDown: return "the node is shutting down"

@@ -10,6 +10,8 @@ public final class NodeInstance: Sendable {
     let process: InstanceProcess
     let version: String
     let card: String?
+    /// The guest memory reserved for it in the node's budget, and whose it is.
+    let reservation: (bytes: UInt64, tenant: String)
     /// Keep-alive zero: the instance stops once its request is answered.
     let stopsWhenIdle: Bool
     let started = Date()
@@ -24,11 +26,13 @@ public final class NodeInstance: Sendable {
     }
     private let life = Mutex(Life())
 
-    init(id: String, process: InstanceProcess, version: String, card: String?, stopsWhenIdle: Bool = false) {
+    init(id: String, process: InstanceProcess, version: String, card: String?, reservation: (bytes: UInt64, tenant: String),
+         stopsWhenIdle: Bool = false) {
         self.id = id
         self.process = process
         self.version = version
         self.card = card
+        self.reservation = reservation
         self.stopsWhenIdle = stopsWhenIdle
     }
 

@@ -31,6 +31,8 @@ public actor NodeScheduler {
     let logSink: LogSink
     /// How long a request that needs an FPGA waits for one before 503.
     let fpgaPatience: Duration
+    public nonisolated let memory: MemoryBudget
+    let memoryPatience: Duration
     private var functions: [String: FunctionState] = [:]
     private var instanceCounter = 0
     private var waiterCounter: UInt64 = 0
@@ -40,10 +42,13 @@ public actor NodeScheduler {
     /// The fast lane's view: each function's instances, and how many requests wait for one.
     private let lanes = Mutex<[String: (instances: [Instance], waiting: Int)]>([:])
 
-    public init(pool: ProcessPool, inventory: FPGAInventory, fpgaPatience: Duration, logger: Logger, logSink: @escaping LogSink) {
+    public init(pool: ProcessPool, inventory: FPGAInventory, fpgaPatience: Duration, memory: MemoryBudget, memoryPatience: Duration,
+                logger: Logger, logSink: @escaping LogSink) {
         self.pool = pool
         self.inventory = inventory
         self.fpgaPatience = fpgaPatience
+        self.memory = memory
+        self.memoryPatience = memoryPatience
         self.logger = logger
         self.logSink = logSink
     }
@@ -201,6 +206,12 @@ public actor NodeScheduler {
         defer { functions[name]?.starting -= 1 }
         instanceCounter += 1
         let id = "\(name)-\(instanceCounter)"
+        let reservation = (bytes: deployment.instanceMemory, tenant: deployment.tenant)
+        do { try await memory.reserve(reservation.bytes, tenant: reservation.tenant, patience: memoryPatience) } catch {
+            throw .noMemory(error)
+        }
+        var started = false
+        defer { if !started { memory.release(reservation.bytes, tenant: reservation.tenant) } }
         var grant: FPGAGrantInfo?
         if deployment.config.accelerator == .fpga {
             do { grant = try await acquireFPGA(deployment, instance: id) } catch { throw .noFPGA(error) }
@@ -221,7 +232,8 @@ public actor NodeScheduler {
         }
         Trace.mark("sched started")
         let instance = Instance(id: id, process: process, version: deployment.version, card: grant?.card,
-                                stopsWhenIdle: deployment.limits.stopsWhenIdle)
+                                reservation: reservation, stopsWhenIdle: deployment.limits.stopsWhenIdle)
+        started = true
         functions[name]?.instances.append(instance)
         syncLane(name)
         handles(name).coldStarts.increment()
@@ -313,9 +325,11 @@ public actor NodeScheduler {
         functions[function]?.instances.removeAll { $0 === instance }
         syncLane(function)
         updateGauge(function)
-        let inventory = self.inventory, logger = self.logger
+        let inventory = self.inventory, logger = self.logger, memory = self.memory
         Task {
             let stopped = await instance.process.stop()
+            // Its memory is the host's again only once its process is gone.
+            memory.release(instance.reservation.bytes, tenant: instance.reservation.tenant)
             if let card = instance.card {
                 await inventory.release(card: card, stopped: stopped, reason: reason)
                 if let stopped, stopped.reconfigurations > 0 {

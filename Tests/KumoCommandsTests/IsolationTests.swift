@@ -261,3 +261,44 @@ struct ExhaustionTests {
         }
     }
 }
+
+/// The node never promises more guest memory than it has, nor lets one tenant take it all.
+@Suite("Isolation: memory admission", .serialized)
+struct MemoryAdmissionTests {
+    /// Concurrent slow requests of one function: as many start as fit, the rest 503.
+    func burst(_ serve: ServeHarness, _ function: String, count: Int) async throws -> [GatewayClient.Reply] {
+        try await withThrowingTaskGroup(of: GatewayClient.Reply.self) { group in
+            for _ in 0..<count { group.addTask { try await serve.invoke(function, query: "ms=1500") } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+    }
+
+    @Test func aBurstOfLargeGuestsGets503sNotTheHostsMemory() async throws {
+        guard KVMRequirement.check() else { return }
+        let serve = try ServeHarness(arguments: ["--guest-memory", "64M", "--memory-wait", "300ms"])
+        try await serve.deploy("Tests/Fixtures/guests/sleepy", query: "max_instances=8&queue=0")
+        let replies = try await burst(serve, "sleepy", count: 8)
+        let ok = replies.filter { $0.status == 200 }, refused = replies.filter { $0.status == 503 }
+        #expect(ok.count == 4 && refused.count == 4, "\(replies.map(\.status))")
+        #expect(refused.allSatisfy { $0.text.contains("guest memory free") && $0.header("Retry-After") != nil }, "\(refused.first?.text ?? "")")
+        let health = try await serve.client().expectOK("GET", "/healthz").json
+        #expect(health["guestMemory"] as? Int == 64 << 20)
+        let tooBig = try await serve.deploy("Tests/Fixtures/guests/too-big-for-the-node")
+        #expect(tooBig.status == 400 && tooBig.text.contains("more than this node's guest memory"), "\(tooBig.text)")
+    }
+
+    @Test func oneTenantCannotTakeTheNode() async throws {
+        guard KVMRequirement.check() else { return }
+        let serve = try ServeHarness(arguments: ["--guest-memory", "128M", "--memory-wait", "300ms"])
+        let alice = try #require(try serve.cli(["tenant", "create", "alice", "--memory", "32M"]).stdout
+            .split(separator: "\n").first.map(String.init))
+        #expect(try await serve.deploy("Tests/Fixtures/guests/sleepy", token: alice, query: "max_instances=4&queue=0").status == 201)
+        let replies = try await burst(serve, "sleepy", count: 4)
+        #expect(replies.filter { $0.status == 200 }.count == 2, "\(replies.map(\.status))")
+        let refused = replies.filter { $0.status == 503 }
+        #expect(refused.count == 2 && refused.allSatisfy { $0.text.contains("tenant alice") }, "\(refused.first?.text ?? "")")
+        // The admin's functions still start: alice holds only her share.
+        try await serve.deploy("Tests/Fixtures/guests/sleepy", as: "admins-sleepy")
+        #expect(try await serve.invoke("admins-sleepy", query: "ms=1").status == 200)
+    }
+}
