@@ -8,7 +8,7 @@ N=${1:-1000000}
 shift || true
 HARNESSES=("$@")
 [ ${#HARNESSES[@]} -gt 0 ] || HARNESSES=(hypercalls fpgaBatches frames images xclbins functionYAML)
-swift build --build-tests >/dev/null
+swift build --build-tests >/dev/null 2>&1 || { echo "fuzz.sh: swift build --build-tests failed" >&2; exit 1; }
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), kernel $(uname -r), $(date -u +%FT%TZ)"
 for harness in "${HARNESSES[@]}"; do
   KUMO_FUZZ_ITERATIONS=$N swift test --skip-build --filter "FuzzTests/$harness" 2>&1 | grep -E '^fuzz |✘' || {
