@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -24,6 +25,16 @@ int csb_pipe_cloexec(int fds[2])
 int csb_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest)
 {
     return -posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}
+
+int csb_pipe_resize(int fd, int bytes)
+{
+    return fcntl(fd, F_SETPIPE_SZ, bytes) >= 0 ? 0 : -errno;
+}
+
+int csb_keep_heap(int mmap_threshold, int trim_threshold)
+{
+    return mallopt(M_MMAP_THRESHOLD, mmap_threshold) == 1 && mallopt(M_TRIM_THRESHOLD, trim_threshold) == 1 ? 0 : -EINVAL;
 }
 
 int csb_die_with_parent(int signal_number)

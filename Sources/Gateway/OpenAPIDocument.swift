@@ -27,8 +27,8 @@ paths:
         "404": { $ref: "#/components/responses/error" }
         "413": { $ref: "#/components/responses/error" }
         "429": { $ref: "#/components/responses/retry" }
-        "502": { description: "The image did not boot or the instance process died" }
-        "503": { $ref: "#/components/responses/retry" }
+        "502": { description: "The image did not boot or the instance process died (a forbidden system call kills it)" }
+        "503": { description: "No free FPGA, no guest memory free on the node or in the tenant's cap, or too many connections from this client", headers: { Retry-After: { schema: { type: integer } } } }
         "504": { description: "The function ran past its timeout and was killed" }
   /async-function/{name}:
     post:
@@ -39,8 +39,10 @@ paths:
       requestBody: { content: { application/octet-stream: { schema: { type: string, format: binary } } } }
       responses:
         "202": { description: "Accepted and stored; survives a restart of kumo serve", content: { application/json: { schema: { $ref: "#/components/schemas/Accepted" } } } }
+        "400": { description: "X-Callback-Url is not an http(s) URL or carries user:password" }
         "404": { $ref: "#/components/responses/error" }
         "413": { $ref: "#/components/responses/error" }
+        "429": { description: "The function's tenant has --async-pending calls pending", headers: { Retry-After: { schema: { type: integer } } } }
   /system/calls/{id}:
     get:
       summary: The state of an async call
@@ -121,9 +123,10 @@ paths:
     post:
       summary: Create a tenant (admin only); the answer holds its token, shown once
       security: [{ bearer: [] }]
-      requestBody: { content: { application/json: { schema: { type: object, properties: { name: { type: string } }, required: [name] } } } }
+      requestBody: { content: { application/json: { schema: { type: object, properties: { name: { type: string }, memory: { type: string, description: "guest memory its instances may hold at once, e.g. 2G" } }, required: [name] } } } }
       responses:
         "201": { description: "{name, token}" }
+        "400": { $ref: "#/components/responses/error" }
         "409": { $ref: "#/components/responses/error" }
   /healthz:
     get:

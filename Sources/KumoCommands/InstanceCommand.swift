@@ -43,6 +43,12 @@ struct InstanceCommand: ParsableCommand {
         // A change of uid clears the parent-death signal: ask again, and check the node did not go meanwhile.
         _ = csb_die_with_parent(SIGKILL)
         if getppid() != parent { throw ExitCode(1) }
+        // The start frame (the image) and its parse allocate a few hundred KB: from a heap
+        // faulted in now and kept (no mmap per large block, no trim), not from fresh pages.
+        _ = csb_keep_heap(32 << 20, 64 << 20)
+        let heap = UnsafeMutableRawPointer.allocate(byteCount: 4 << 20, alignment: 64)
+        heap.initializeMemory(as: UInt8.self, repeating: 0, count: 4 << 20)  // touched: faulted in
+        heap.deallocate()
         // Ready KVM, a spare VM and the run path while the pool holds this process.
         Tender.prewarm(logger: logger)
         let server = InstanceServer(input: input, output: output, logger: logger, testHooks: testHooks)

@@ -26,6 +26,9 @@ public struct InstanceLaunch: Sendable {
         return ["PATH=/usr/bin:/bin", "HOME=/nonexistent"] + Self.passedVariables.compactMap { key in node[key].map { "\(key)=\($0)" } }
     }
 
-    /// An instance's stderr is the node's only while debugging it; else /dev/null.
-    var keepsStderr: Bool { ProcessInfo.processInfo.environment["KUMO_INSTANCE_DEBUG"] != nil }
+    /// An instance's stderr is the node's only while debugging or tracing it; else /dev/null.
+    var keepsStderr: Bool {
+        let node = ProcessInfo.processInfo.environment
+        return node["KUMO_INSTANCE_DEBUG"] != nil || node["KUMO_TRACE"] != nil
+    }
 }

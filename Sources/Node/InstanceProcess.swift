@@ -63,6 +63,8 @@ public final class InstanceProcess: @unchecked Sendable {
             close(down[0]); close(down[1])
             throw .spawnFailed(String(cString: strerror(errno)))
         }
+        // Best effort (pipe-max-size may be lower): a larger image is written as the child reads it.
+        _ = csb_pipe_resize(down[1], 1 << 20)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -218,7 +218,7 @@ public actor NodeScheduler {
         }
         let process: InstanceProcess
         do {
-            let image = try Self.imageBytes(deployment)
+            let image = try imageBytes(deployment)
             process = try pool.take()
             Trace.mark("sched took")
             defer { expect(deployment) }
@@ -244,8 +244,10 @@ public actor NodeScheduler {
     }
 
     /// The image an instance is started with (it reads no file of the node's itself).
-    private static func imageBytes(_ deployment: Deployment) throws(InstanceFailure) -> [UInt8] {
-        do { return try Tender.readImageFile(path: deployment.imagePath) } catch {
+    private let images = ImageBytesCache()
+
+    private func imageBytes(_ deployment: Deployment) throws(InstanceFailure) -> [UInt8] {
+        do { return try images.bytes(path: deployment.imagePath) } catch {
             // The node's own path stays out of what the client sees.
             var why = "\(error)"
             if case .unreadableImage(_, let reason) = error { why = reason }

@@ -14,6 +14,12 @@ extern const int CSB_NEWNS, CSB_NEWNET, CSB_NEWIPC, CSB_NEWUTS;
 // declares only under _GNU_SOURCE (Swift's Glibc module does not set it).
 int csb_pipe_cloexec(int fds[2]);
 int csb_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
+// F_SETPIPE_SZ: a pipe that holds a whole start frame lets the node write it without waiting for the reader.
+int csb_pipe_resize(int fd, int bytes);
+
+// mallopt: blocks up to `mmap_threshold` come from the heap, which is trimmed only
+// past `trim_threshold`, so memory faulted in once is reused (malloc.h is not in Swift's Glibc).
+int csb_keep_heap(int mmap_threshold, int trim_threshold);
 
 // Delivers `signal_number` when the parent process dies (PR_SET_PDEATHSIG).
 int csb_die_with_parent(int signal_number);
