@@ -36,13 +36,18 @@ public enum FrameIO {
             do { header = [UInt8](try JSONEncoder().encode(message)) } catch { throw .malformed("cannot encode: \(error)") }
         }
         var frame = [UInt8]()
-        frame.reserveCapacity(8 + header.count + blob.count)
+        frame.reserveCapacity(8 + header.count)
         for v in [UInt32(header.count), UInt32(blob.count)] {
             withUnsafeBytes(of: v.littleEndian) { frame += $0 }
         }
         frame += header
-        frame += blob
-        try writeAll(frame, to: fd)
+        // A large blob (a start's image) goes from where it is, not copied behind the header first.
+        if blob.count > 4096 {
+            try writeAll(frame, to: fd)
+            try writeAll(blob, to: fd)
+        } else {
+            try writeAll(frame + blob, to: fd)
+        }
     }
 
     public static func read(from fd: Int32) throws(Failure) -> Frame {
@@ -56,8 +61,16 @@ public enum FrameIO {
         }
         var header = [UInt8](repeating: 0, count: headerCount)
         try readExactly(&header, from: fd)
-        var blob = [UInt8](repeating: 0, count: blobCount)
-        if blobCount > 0 { try readExactly(&blob, from: fd) }
+        var blob: [UInt8] = []
+        if blobCount > 0 {
+            var failure: Failure?
+            // Filled by read before use; no zeroing pass over a large blob.
+            blob = [UInt8](unsafeUninitializedCapacity: blobCount) { buffer, count in
+                do throws(Failure) { try readExactly(buffer, from: fd) } catch { failure = error }
+                count = failure == nil ? blobCount : 0
+            }
+            if let failure { throw failure }
+        }
         if header.first != UInt8(ascii: "{") {
             guard let message = BinaryMessages.decode(header) else { throw .malformed("a binary message that does not decode") }
             return Frame(message: message, blob: blob)
@@ -80,10 +93,15 @@ public enum FrameIO {
     }
 
     static func readExactly(_ buffer: inout [UInt8], from fd: Int32) throws(Failure) {
+        try buffer.withUnsafeMutableBufferPointer { bytes throws(Failure) in try readExactly(bytes, from: fd) }
+    }
+
+    static func readExactly(_ buffer: UnsafeMutableBufferPointer<UInt8>, from fd: Int32) throws(Failure) {
         var done = 0
         let count = buffer.count
         while done < count {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, count - done) }
+            // Within the buffer: done < count == buffer.count.
+            let n = Glibc.read(fd, buffer.baseAddress! + done, count - done)
             if n == 0 { throw .closed }
             if n < 0 {
                 if errno == EINTR { continue }
