@@ -61,7 +61,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         self.counts = counts
     }
 
-    // The pipeline may be set up after the connection went active: count it once, in whichever comes first.
+    // The pipeline may be set up after the connection went active (then channelActive never
+    // comes here): count it once, at whichever of these, or the first read, comes first.
     func handlerAdded(context: ChannelHandlerContext) {
         if case .new = standing, context.channel.isActive { admit(context) }
     }
@@ -88,9 +89,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .new = standing { admit(context) }  // neither event above reached this handler
         switch standing {
         case .counted: context.fireChannelRead(data)
-        case .new, .answered: break  // the rest of a refused connection's input
+        case .new, .answered: break  // the rest of a refused connection's input (.new cannot remain here)
         case .refused(let why):
             guard case .head = unwrapInboundIn(data) else { return }
             standing = .answered

@@ -115,7 +115,7 @@ struct GatewayTests {
     @Test func scalesToZeroAfterKeepAliveAndCachesImagesByContent() async throws {
         guard KVMRequirement.check() else { return }
         let serve = try ServeHarness()
-        let a = try await serve.deploy("examples/hello", query: "keep_alive=1")
+        let a = try await serve.deploy("examples/hello", query: "keep_alive=3")
         let b = try await serve.deploy("examples/hello", as: "hello-twin")
         #expect(a.json["image"] as? String == b.json["image"] as? String)
         let images = try FileManager.default.contentsOfDirectory(atPath: serve.dataDir + "/images")
@@ -127,9 +127,11 @@ struct GatewayTests {
         #expect(warm.header("X-Kumo-Cold-Start") == "false" && warm.header("X-Kumo-Instance") == cold.header("X-Kumo-Instance"))
         let busy = try await serve.client().expectOK("GET", "/system/functions/hello")
         #expect((busy.json["instances"] as? [Any])?.count == 1)
-        try await Task.sleep(for: .seconds(2.5))
-        let idle = try await serve.client().expectOK("GET", "/system/functions/hello")
-        #expect((idle.json["instances"] as? [Any])?.count == 0, "scaled to zero after keep_alive=1")
+        // Scaled to zero after keep_alive=3 (the reaper looks now and then).
+        try await waitFor("hello to scale to zero", seconds: 15) {
+            let idle = try await serve.client().expectOK("GET", "/system/functions/hello")
+            return (idle.json["instances"] as? [Any])?.count == 0
+        }
         #expect(try await serve.invoke("hello").header("X-Kumo-Cold-Start") == "true")
     }
 
