@@ -8,12 +8,7 @@ final class RawConnection {
 
     /// `from`: the local address to connect from (any of 127.0.0.0/8 is this machine).
     init(port: Int, from source: String = "127.0.0.1", receiveTimeout seconds: Int = 20) throws {
-        // Moved to a high descriptor number: Foundation's Process and Pipe in this test process
-        // have been seen closing a low number twice, which a socket here had taken meanwhile.
-        let low = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(low >= 0)
-        fd = fcntl(low, F_DUPFD_CLOEXEC, 1000)
-        close(low)
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         try #require(fd >= 0)
         var local = sockaddr_in()
         local.sin_family = sa_family_t(AF_INET)
