@@ -60,4 +60,12 @@ public struct RunReport: Sendable {
     /// Guest entry to guest exit by the guest's TSC, nanoseconds (nil if the guest did not exit).
     public let guestNanoseconds: UInt64?
     public let outputBytes: UInt64
+
+    /// The guest's own entry and exit TSC readings as nanoseconds. The guest writes both, so any
+    /// pair can arrive: a backwards or overflowing span reads as no measurement, never a trap.
+    static func guestNanoseconds(tsc: (entry: UInt64, exit: UInt64), tscKHz: UInt64) -> UInt64? {
+        guard tsc.exit >= tsc.entry else { return nil }
+        let (scaled, overflow) = (tsc.exit - tsc.entry).multipliedReportingOverflow(by: 1_000_000)
+        return overflow ? nil : scaled / max(tscKHz, 1)
+    }
 }

@@ -201,7 +201,7 @@ public struct Tender: Sendable {
             }
             Trace.mark("tender report")
             let total = ContinuousClock.now - start
-            let guest = tsc.flatMap { $0.exit >= $0.entry ? ($0.exit - $0.entry) * 1_000_000 / max(tscKHz, 1) : nil }
+            let guest = tsc.flatMap { RunReport.guestNanoseconds(tsc: $0, tscKHz: tscKHz) }
             logger.debug("guest finished", metadata: ["outcome": "\(outcome)", "exits": "\(exits)"])
             return RunReport(outcome: outcome, vmExits: exits, totalNanoseconds: Self.nanoseconds(total),
                              setupNanoseconds: setup, guestNanoseconds: guest, outputBytes: context.outputBytes)

@@ -234,6 +234,14 @@ struct BootTests {
         try expectHealthyAfterwards()
     }
 
+    @Test func aGuestsClockReadingsAreOnlyTrustedWhenTheyMakeSense() {
+        // 3 GHz: 3_000_000 ticks per millisecond.
+        #expect(RunReport.guestNanoseconds(tsc: (entry: 1000, exit: 3_001_000), tscKHz: 3_000_000) == 1_000_000)
+        #expect(RunReport.guestNanoseconds(tsc: (entry: 5, exit: 4), tscKHz: 3_000_000) == nil)
+        #expect(RunReport.guestNanoseconds(tsc: (entry: 0, exit: .max), tscKHz: 3_000_000) == nil)
+        #expect(RunReport.guestNanoseconds(tsc: (entry: 0, exit: 10), tscKHz: 0) == 10_000_000)
+    }
+
     /// The host process is unharmed: the next run in the same process works.
     func expectHealthyAfterwards() throws {
         let (report, out) = try boot("examples/hello")
