@@ -83,6 +83,13 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "kumo", dependencies: ["KumoCommands"]),
+        // Fuzz harnesses for every decoder of outside input; kumo-fuzz runs them (scripts/fuzz.sh: under libFuzzer).
+        .target(
+            name: "FuzzHarnesses",
+            dependencies: ["Tender", "Accelerator", "Functions", "Node", "KVM", "CKumoABI",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        .executableTarget(name: "kumo-fuzz", dependencies: ["FuzzHarnesses"]),
         .testTarget(
             name: "TenderTests",
             dependencies: ["Tender", "KVM", "CKumoABI", .product(name: "Logging", package: "swift-log")]
@@ -91,7 +98,7 @@ let package = Package(
         .testTarget(name: "NodeTests", dependencies: ["Node", "Functions", "Accelerator"]),
         .testTarget(
             name: "KumoCommandsTests",
-            dependencies: ["KumoCommands", "Tender", "Accelerator", "KVM", "Functions", "Node", "Gateway"]
+            dependencies: ["KumoCommands", "Tender", "Accelerator", "KVM", "Functions", "Node", "Gateway", "FuzzHarnesses"]
         ),
     ]
 )

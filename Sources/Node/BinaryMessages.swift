@@ -5,12 +5,12 @@ import Functions
 /// and a cold start's start): JSON costs ~25 µs per encode and decode warm,
 /// and a few hundred µs in a process that has been idle; this ~1 µs. The
 /// first header byte tells them apart from JSON, which always starts with '{'.
-enum BinaryMessages {
+package enum BinaryMessages {
     static let invokeTag: UInt8 = 1
     static let resultTag: UInt8 = 2
     static let startTag: UInt8 = 3
 
-    static func encode(_ message: WorkerMessage) -> [UInt8]? {
+    package static func encode(_ message: WorkerMessage) -> [UInt8]? {
         var out: [UInt8] = []
         switch message {
         case .invoke(let r):
@@ -99,7 +99,7 @@ enum BinaryMessages {
     static let statusCodes: [InvocationStatus] = [.succeeded, .failed, .timedOut, .bootFailed]
 
     /// nil: not a binary message (or a malformed one, which the caller reports).
-    static func decode(_ bytes: [UInt8]) -> WorkerMessage? {
+    package static func decode(_ bytes: [UInt8]) -> WorkerMessage? {
         var reader = Reader(bytes: bytes, at: 1)
         switch bytes.first {
         case invokeTag:

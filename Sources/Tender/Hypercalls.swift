@@ -7,13 +7,13 @@ import Glibc
 #endif
 
 /// What a hypercall handler tells the run loop.
-enum HypercallResult {
+package enum HypercallResult {
     case resume
     case finish(RunOutcome, guestTSC: (entry: UInt64, exit: UInt64)?)
 }
 
 /// The devices of one run and the handlers the doorbell dispatches to.
-final class HypercallContext {
+package final class HypercallContext {
     let memory: GuestMemory
     let input: GuestInput?
     let output: GuestOutput?
@@ -32,7 +32,7 @@ final class HypercallContext {
     var pendingRequest: GuestRequest?
     weak var watchdog: Watchdog?
 
-    init(memory: GuestMemory, input: GuestInput?, output: GuestOutput?, outputLimit: UInt64,
+    package init(memory: GuestMemory, input: GuestInput?, output: GuestOutput?, outputLimit: UInt64,
          deadline: ContinuousClock.Instant, timeoutSeconds: Double) {
         self.timeoutSeconds = timeoutSeconds
         self.memory = memory
@@ -57,7 +57,7 @@ final class HypercallContext {
         return t
     }()
 
-    func dispatch(number: UInt64, argument: UInt64) throws(HypercallFault) -> HypercallResult {
+    package func dispatch(number: UInt64, argument: UInt64) throws(HypercallFault) -> HypercallResult {
         guard number < UInt64(Self.table.count), let handler = Self.table[Int(number)] else {
             throw HypercallFault("unknown hypercall \(number)")
         }
@@ -185,7 +185,7 @@ extension HypercallContext {
     }
 }
 
-struct HypercallFault: Error {
+package struct HypercallFault: Error {
     let message: String
     init(_ message: String) { self.message = message }
 }
