@@ -10,24 +10,31 @@ extension Gateway {
     /// Every route; docs/openapi.yaml (served at /openapi.yaml) describes them.
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.get("/healthz") { _, _ in try await self.health() }
-        router.get("/metrics") { request, _ in try self.metrics(request) }
-        router.get("/openapi.yaml") { _, _ in
+        var table = RouteTable()
+        func on(_ method: HTTPRequest.Method, _ path: String,
+                _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
+            table.add(method, path)
+            router.on(RouterPath(path), method: method, use: handler)
+        }
+        on(.get, "/healthz") { _, _ in try await self.health() }
+        on(.get, "/metrics") { request, _ in try self.metrics(request) }
+        on(.get, "/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"],
                      body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
-        router.post("/function/:name") { request, context in try await self.invokeSync(request, context) }
-        router.post("/async-function/:name") { request, context in try await self.invokeAsync(request, context) }
-        router.get("/system/calls/:id") { _, context in try self.callStatus(context) }
-        router.get("/system/calls/:id/result") { _, context in try self.callResult(context) }
-        router.get("/system/functions") { request, _ in try await self.listFunctions(request) }
-        router.get("/system/functions/:name") { request, context in try await self.describeFunction(request, context) }
-        router.put("/system/functions/:name") { request, context in try await self.deploy(request, context) }
-        router.delete("/system/functions/:name") { request, context in try await self.removeFunction(request, context) }
-        router.get("/system/functions/:name/logs") { request, context in try self.functionLogs(request, context) }
-        router.get("/system/accelerators") { request, _ in try await self.accelerators(request) }
-        router.get("/system/tenants") { request, _ in try self.listTenants(request) }
-        router.post("/system/tenants") { request, _ in try await self.createTenant(request) }
+        on(.post, "/function/:name") { request, context in try await self.invokeSync(request, context) }
+        on(.post, "/async-function/:name") { request, context in try await self.invokeAsync(request, context) }
+        on(.get, "/system/calls/:id") { _, context in try self.callStatus(context) }
+        on(.get, "/system/calls/:id/result") { _, context in try self.callResult(context) }
+        on(.get, "/system/functions") { request, _ in try await self.listFunctions(request) }
+        on(.get, "/system/functions/:name") { request, context in try await self.describeFunction(request, context) }
+        on(.put, "/system/functions/:name") { request, context in try await self.deploy(request, context) }
+        on(.delete, "/system/functions/:name") { request, context in try await self.removeFunction(request, context) }
+        on(.get, "/system/functions/:name/logs") { request, context in try self.functionLogs(request, context) }
+        on(.get, "/system/accelerators") { request, _ in try await self.accelerators(request) }
+        on(.get, "/system/tenants") { request, _ in try self.listTenants(request) }
+        on(.post, "/system/tenants") { request, _ in try await self.createTenant(request) }
+        router.add(middleware: MethodNotAllowedMiddleware(table: table))
         return router
     }
 

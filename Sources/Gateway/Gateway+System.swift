@@ -105,16 +105,9 @@ extension Gateway {
     func requestedLimits(_ request: Request) throws -> InstanceLimits {
         var limits = configuration.defaultLimits
         let q = request.uri.queryParameters
-        func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
-            guard let raw = q[key[...]] else { return nil }
-            guard let v = Int(String(raw)), range.contains(v) else {
-                throw GatewayError.badRequest("\(key)=\(raw) must be a whole number in \(range.lowerBound)...\(range.upperBound)")
-            }
-            return v
-        }
-        if let v = try int("max_instances", 1...256) { limits.maxInstances = v }
-        if let v = try int("queue", 0...10_000) { limits.queueLimit = v }
-        if let v = try int("keep_alive", 0...86_400) { limits.keepAliveSeconds = Double(v) }
+        limits.maxInstances = Int(try Self.integer(q["max_instances"], "max_instances", in: 1...256, default: Int64(limits.maxInstances)))
+        limits.queueLimit = Int(try Self.integer(q["queue"], "queue", in: 0...10_000, default: Int64(limits.queueLimit)))
+        if let seconds = try Self.integer(q["keep_alive"], "keep_alive", in: 0...86_400) { limits.keepAliveSeconds = Double(seconds) }
         return limits
     }
 
@@ -129,12 +122,25 @@ extension Gateway {
         return try json(["removed": record.name])
     }
 
+    /// A query parameter that must be a whole number in `range` when given.
+    static func integer(_ raw: Substring?, _ name: String, in range: ClosedRange<Int64>) throws(GatewayError) -> Int64? {
+        guard let raw else { return nil }
+        guard let n = Int64(raw), range.contains(n) else {
+            throw .badRequest("\(name)=\(raw.prefix(40)) must be a whole number in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return n
+    }
+
+    static func integer(_ raw: Substring?, _ name: String, in range: ClosedRange<Int64>, default value: Int64) throws(GatewayError) -> Int64 {
+        try integer(raw, name, in: range) ?? value
+    }
+
     func functionLogs(_ request: Request, _ context: BasicRequestContext) throws -> Response {
         let tenant = try authenticate(request)
         let record = try owned(try functionName(context), by: tenant)
         let q = request.uri.queryParameters
-        let after = q["after"].flatMap { Int64(String($0)) } ?? 0
-        let limit = min(max(q["limit"].flatMap { Int(String($0)) } ?? 500, 1), 5000)
+        let after = try Self.integer(q["after"], "after", in: 0...Int64.max, default: 0)
+        let limit = Int(try Self.integer(q["limit"], "limit", in: 1...5000, default: 500))
         logs.flush()
         let lines = try store.logs(function: record.name, after: after, limit: limit)
         return try json(LogLines(lines: lines, next: lines.last?.id ?? after))

@@ -9,6 +9,7 @@ public enum GatewayError: Error, HTTPResponseError, CustomStringConvertible {
     case unauthorized(String)
     case forbidden(String)
     case notFound(String)
+    case methodNotAllowed(String, allow: [String])
     case conflict(String)
     case tooLarge(String)
     case busy(String, retryAfter: Int)
@@ -22,6 +23,7 @@ public enum GatewayError: Error, HTTPResponseError, CustomStringConvertible {
         case .unauthorized: return .unauthorized
         case .forbidden: return .forbidden
         case .notFound: return .notFound
+        case .methodNotAllowed: return .methodNotAllowed
         case .conflict: return .conflict
         case .tooLarge: return .contentTooLarge
         case .busy: return .tooManyRequests
@@ -33,7 +35,7 @@ public enum GatewayError: Error, HTTPResponseError, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .badRequest(let m), .unauthorized(let m), .forbidden(let m), .notFound(let m), .conflict(let m),
+        case .badRequest(let m), .unauthorized(let m), .forbidden(let m), .notFound(let m), .methodNotAllowed(let m, _), .conflict(let m),
              .tooLarge(let m), .busy(let m, _), .unavailable(let m, _), .badGateway(let m), .internalError(let m):
             return m
         }
@@ -50,6 +52,7 @@ public enum GatewayError: Error, HTTPResponseError, CustomStringConvertible {
         switch self {
         case .busy(_, let seconds), .unavailable(_, let seconds): headers[.retryAfter] = "\(seconds)"
         case .unauthorized: headers[.wwwAuthenticate] = "Bearer realm=\"kumo\""
+        case .methodNotAllowed(_, let methods): headers[.allow] = methods.joined(separator: ", ")
         default: break
         }
         let body = (try? JSONEncoder().encode(["error": description])) ?? Data()

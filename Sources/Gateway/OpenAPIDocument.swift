@@ -9,7 +9,9 @@ info:
     Invoke, deploy and inspect Kumo functions. /function and /async-function are public;
     /system routes need "Authorization: Bearer TOKEN" (kumo serve writes the admin token to
     DATA/admin-token on first start; POST /system/tenants makes others). Errors are JSON
-    {"error": "..."}; 429 and 503 carry Retry-After.
+    {"error": "..."}; 429 and 503 carry Retry-After. A path asked with a method it does not
+    take gets 405 with Allow. Every route that names a function answers 400 for a name that
+    breaks the name rule, and every /system route 401 without a valid token.
 paths:
   /function/{name}:
     post:
@@ -23,6 +25,7 @@ paths:
       requestBody: { content: { application/octet-stream: { schema: { type: string, format: binary } } } }
       responses:
         "200": { $ref: "#/components/responses/output" }
+        "400": { $ref: "#/components/responses/error" }
         "500": { description: "The function failed: X-Kumo-Status has its exit status, X-Kumo-Detail why", headers: { X-Kumo-Status: { schema: { type: integer } }, X-Kumo-Detail: { schema: { type: string } } } }
         "404": { $ref: "#/components/responses/error" }
         "413": { $ref: "#/components/responses/error" }
@@ -49,6 +52,7 @@ paths:
       parameters: [{ $ref: "#/components/parameters/id" }]
       responses:
         "200": { description: "state queued, running or done, and the result's status", content: { application/json: { schema: { $ref: "#/components/schemas/Call" } } } }
+        "400": { $ref: "#/components/responses/error" }
         "404": { $ref: "#/components/responses/error" }
   /system/calls/{id}/result:
     get:
@@ -57,6 +61,7 @@ paths:
       responses:
         "200": { $ref: "#/components/responses/output" }
         "202": { description: "Not done yet" }
+        "400": { $ref: "#/components/responses/error" }
         "404": { $ref: "#/components/responses/error" }
   /system/functions:
     get:
@@ -72,6 +77,8 @@ paths:
       parameters: [{ $ref: "#/components/parameters/name" }]
       responses:
         "200": { description: "The function", content: { application/json: { schema: { $ref: "#/components/schemas/Function" } } } }
+        "400": { $ref: "#/components/responses/error" }
+        "401": { $ref: "#/components/responses/error" }
         "404": { $ref: "#/components/responses/error" }
     put:
       summary: Deploy (create or replace) a function from an image built by kumo build
@@ -95,6 +102,7 @@ paths:
       parameters: [{ $ref: "#/components/parameters/name" }]
       responses:
         "200": { description: "Removed" }
+        "400": { $ref: "#/components/responses/error" }
         "401": { $ref: "#/components/responses/error" }
         "404": { $ref: "#/components/responses/error" }
   /system/functions/{name}/logs:
@@ -103,30 +111,37 @@ paths:
       security: [{ bearer: [] }]
       parameters:
         - { $ref: "#/components/parameters/name" }
-        - { name: after, in: query, schema: { type: integer, default: 0 } }
-        - { name: limit, in: query, schema: { type: integer, default: 500, maximum: 5000 } }
+        - { name: after, in: query, schema: { type: integer, default: 0, minimum: 0 } }
+        - { name: limit, in: query, schema: { type: integer, default: 500, minimum: 1, maximum: 5000 } }
       responses:
         "200": { description: "{lines: [{id, at, instance, stream, text}], next}" }
+        "400": { $ref: "#/components/responses/error" }
+        "401": { $ref: "#/components/responses/error" }
+        "404": { $ref: "#/components/responses/error" }
   /system/accelerators:
     get:
       summary: The node's FPGAs (state, tenant, bitstream, since when) and recent grants
       security: [{ bearer: [] }]
       responses:
         "200": { description: "{cards: [...], grants: [...]}" }
+        "401": { $ref: "#/components/responses/error" }
   /system/tenants:
     get:
       summary: Tenants (admin only)
       security: [{ bearer: [] }]
       responses:
         "200": { description: "[{name, admin, created}]" }
+        "401": { $ref: "#/components/responses/error" }
         "403": { $ref: "#/components/responses/error" }
     post:
       summary: Create a tenant (admin only); the answer holds its token, shown once
       security: [{ bearer: [] }]
-      requestBody: { content: { application/json: { schema: { type: object, properties: { name: { type: string }, memory: { type: string, description: "guest memory its instances may hold at once, e.g. 2G" } }, required: [name] } } } }
+      requestBody: { required: true, content: { application/json: { schema: { type: object, properties: { name: { type: string, pattern: "^[a-z][a-z0-9-]{0,62}$" }, memory: { type: string, nullable: true, pattern: "^[1-9][0-9]{0,5}[MG]$", description: "guest memory its instances may hold at once, e.g. 2G" } }, required: [name] } } } }
       responses:
         "201": { description: "{name, token}" }
         "400": { $ref: "#/components/responses/error" }
+        "401": { $ref: "#/components/responses/error" }
+        "403": { $ref: "#/components/responses/error" }
         "409": { $ref: "#/components/responses/error" }
   /healthz:
     get:
@@ -150,7 +165,7 @@ components:
     bearer: { type: http, scheme: bearer }
   parameters:
     name: { name: name, in: path, required: true, schema: { type: string, pattern: "^[a-z][a-z0-9-]{0,62}$" } }
-    id: { name: id, in: path, required: true, schema: { type: string } }
+    id: { name: id, in: path, required: true, schema: { type: string, pattern: "^[0-9a-fA-F-]{1,64}$" } }
   responses:
     output: { description: "The function's output", content: { application/octet-stream: { schema: { type: string, format: binary } } } }
     error: { description: "Refused", content: { application/json: { schema: { $ref: "#/components/schemas/Error" } } } }

@@ -46,6 +46,27 @@ struct GatewayBadInputTests {
         #expect(unknownKey.stderr.contains("memroy: unknown key"))
     }
 
+    /// What schemathesis (scripts/schemathesis.sh) checks against /openapi.yaml, pinned here.
+    @Test func wrongMethodsAndOutOfRangeQueriesAreRefusedAsTheSpecSays() async throws {
+        guard KVMRequirement.check() else { return }
+        let serve = try ServeHarness()
+        try await serve.deploy("examples/hello")
+        let client = try serve.client()
+        for (method, path, allow) in [("PATCH", "/function/hello", "POST"), ("DELETE", "/healthz", "GET"),
+                                      ("POST", "/system/functions", "GET"), ("TRACE", "/system/functions/hello", "GET, PUT, DELETE")] {
+            let reply = try await client.send(method, path)
+            #expect(reply.status == 405 && reply.header("Allow") == allow, "\(method) \(path): \(reply.status) \(reply.text)")
+        }
+        #expect(try await client.send("PATCH", "/no/such/path").status == 404)
+        for query in ["limit=5001", "limit=0", "after=-1", "after=x"] {
+            let reply = try await client.send("GET", "/system/functions/hello/logs?" + query)
+            #expect(reply.status == 400 && (reply.json["error"] as? String)?.contains("whole number") == true, "\(query)")
+        }
+        #expect(try await client.send("GET", "/system/functions/hello/logs?limit=5000").status == 200)
+        let memory = try await client.send("POST", "/system/tenants", body: Data(#"{"name":"carol","memory":"lots"}"#.utf8))
+        #expect(memory.status == 400)
+    }
+
     @Test func tokensAndTenantsGuardDeployAndRemove() async throws {
         guard KVMRequirement.check() else { return }
         let serve = try ServeHarness()
