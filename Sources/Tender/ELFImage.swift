@@ -34,8 +34,15 @@ public struct ELFImage: Sendable {
     }
     let sectionTable: [Section]
     /// Addresses and sizes of the runtime's stdout buffer and fill count, when
-    /// the image has symbols: stdout not yet flushed is salvaged from them.
-    public let stdoutBuffer: (address: UInt64, size: UInt64, usedAddress: UInt64)?
+    /// the image has symbols: stdout not yet flushed is salvaged from them after
+    /// a crash or a timeout. Found on demand, like `symbols`: scanning the symbol
+    /// table cost every cold start tens of microseconds.
+    public var stdoutBuffer: (address: UInt64, size: UInt64, usedAddress: UInt64)? {
+        let data = Self.dataSymbols(ByteReader(bytes: bytes), sections: sectionTable,
+                                    named: ["kumo_stdout_buffer", "kumo_stdout_used"])
+        guard let buffer = data["kumo_stdout_buffer"], let used = data["kumo_stdout_used"], used.size == 8 else { return nil }
+        return (buffer.address, buffer.size, used.address)
+    }
     /// The descriptor of the KUMO note of type KUMO_NOTE_CONFIG: the function's
     /// defaults (limits, args, env) as `kumo build` recorded them, if present.
     public let configNote: [UInt8]?
@@ -114,12 +121,6 @@ public struct ELFImage: Sendable {
             configNote = nil
         }
         sectionTable = sections
-        let data = Self.dataSymbols(r, sections: sections, named: ["kumo_stdout_buffer", "kumo_stdout_used"])
-        if let buffer = data["kumo_stdout_buffer"], let used = data["kumo_stdout_used"], used.size == 8 {
-            stdoutBuffer = (buffer.address, buffer.size, used.address)
-        } else {
-            stdoutBuffer = nil
-        }
     }
 
     /// Checks that every segment fits the guest's memory above the boot area.
