@@ -83,10 +83,18 @@ public final class FPGADevice: @unchecked Sendable {
     /// Attaches the card to one instance's guest memory, once the last
     /// session's memory is scrubbed; nil if that does not end in `patience`.
     public func open(memory: GuestMemory, identity: FPGAIdentity, patience: TimeInterval = 10) -> FPGASession? {
+        guard settle(patience: patience) else { return nil }
+        return FPGASession(device: self, memory: memory, identity: identity)
+    }
+
+    /// Waits for everything the card's worker was given (a session's cleanup
+    /// included), at most `patience`. A card that does not get there has a
+    /// kernel that will not end: it is wedged from then on.
+    public func settle(patience: TimeInterval) -> Bool {
         guard !wedged, worker.run(until: Date(timeIntervalSinceNow: patience), {}) else {
             markWedged()
-            return nil
+            return false
         }
-        return FPGASession(device: self, memory: memory, identity: identity)
+        return true
     }
 }

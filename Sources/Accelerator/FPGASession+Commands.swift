@@ -53,12 +53,18 @@ extension FPGASession {
         case Int(KUMO_FPGA_USER_EVENT.rawValue):
             let id = try payload(c, kumo_fpga_id.self).id
             try claim(id, in: events, "event")
-            events[id] = (try device.backend.makeUserEvent(), true)
+            guard unsetUserEvents.count < Self.maxObjects else {
+                throw FPGAError(CL_OUT_OF_RESOURCES, "more than \(Self.maxObjects) user events not yet set")
+            }
+            let event = try device.backend.makeUserEvent()
+            events[id] = (event, true)
+            unsetUserEvents[ObjectIdentifier(event)] = event
         case Int(KUMO_FPGA_USER_EVENT_SET.rawValue):
             let p = try payload(c, kumo_fpga_user_event.self)
             guard let e = events[p.id], e.user else { throw FPGAError(CL_INVALID_EVENT, "no user event \(p.id)") }
             guard p.status == CL_COMPLETE || p.status < 0 else { throw .invalidValue("a user event's status is CL_COMPLETE or negative") }
             try device.backend.complete(userEvent: e.event, status: p.status)
+            unsetUserEvents[ObjectIdentifier(e.event)] = nil
         case Int(KUMO_FPGA_EVENT_RELEASE.rawValue):
             let id = try payload(c, kumo_fpga_id.self).id
             guard events.removeValue(forKey: id) != nil else { throw FPGAError(CL_INVALID_EVENT, "no event \(id)") }

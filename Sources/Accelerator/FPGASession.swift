@@ -49,6 +49,9 @@ public final class FPGASession: @unchecked Sendable {
     var programs: [UInt32: Program] = [:]
     var kernels: [UInt32: Kernel] = [:]
     var events: [UInt32: (event: Backend.Event, user: Bool)] = [:]
+    /// User events not yet set, released by the guest or not: work queued behind
+    /// them would keep the card busy forever, so the session's end aborts them.
+    var unsetUserEvents: [ObjectIdentifier: Backend.Event] = [:]
     /// Released allocations waiting to be scrubbed (their commands may still run).
     var released: [(buffer: Backend.Buffer, size: UInt64)] = []
     var allocatedBytes: UInt64 = 0
@@ -61,6 +64,9 @@ public final class FPGASession: @unchecked Sendable {
     static let pastDeadline = Int32.min
 
     static let maxObjects = 65_536
+    /// The status a session's end gives the user events its guest never set
+    /// (negative: the commands waiting on them are abandoned, not run).
+    static let abandoned: Int32 = -1
 
     init(device: FPGADevice, memory: GuestMemory, identity: FPGAIdentity) {
         self.device = device
@@ -74,8 +80,9 @@ public final class FPGASession: @unchecked Sendable {
     /// alone): handing each doorbell to another thread and back cost ~100 µs here.
     public func submit(batch: UInt64, bytes: UInt32, count: UInt32, deadline: Date) -> FPGABatchResult {
         self.deadline = deadline
+        // A timeout alone does not wedge the card: the guest may only have waited on its
+        // own unset user event, which the session's end aborts. `settle` decides.
         let result = process(batch: batch, bytes: bytes, count: count)
-        if result == .timedOut { device.markWedged() }
         for line in problems { device.logger.warning("\(line)", metadata: ["fpga": "\(device.name)"]) }
         problems.removeAll()
         return result
@@ -109,6 +116,8 @@ public final class FPGASession: @unchecked Sendable {
     public func close(done: @escaping @Sendable () -> Void = {}) {
         device.worker.post { [self] in
             deadline = .distantFuture
+            for event in unsetUserEvents.values { try? device.backend.complete(userEvent: event, status: Self.abandoned) }
+            unsetUserEvents.removeAll()
             for queue in queues.values { try? device.backend.finish(queue) }
             kernels.removeAll()
             programs.removeAll()

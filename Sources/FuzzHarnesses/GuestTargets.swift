@@ -43,44 +43,52 @@ final class HypercallTarget: FuzzTarget {
 /// command count (4 bytes), then the batch. A guest's session lasts one
 /// invocation; the harness starts a new one every `sessionLength` inputs, as
 /// an instance would, so that objects a batch created do not pile up forever.
+/// A batch that waits past its deadline wedges the card, as on a node, and the
+/// harness takes a fresh card (a node retires a wedged one).
 final class FPGABatchTarget: FuzzTarget {
     static let memorySize: UInt64 = 16 << 20
     static let batchAddress = UInt64(KUMO_IMAGE_BASE)
     static let sessionLength = 10_000
-    let device: FPGADevice
+    /// Short, so that inputs waiting on events nothing will complete cost little.
+    static let deadline: TimeInterval = 0.1
     let memory: GuestMemory
+    var device: FPGADevice
     var session: FPGASession
     var runs = 0
 
     init() throws {
-        var logger = Logger(label: "fuzz")
-        logger.logLevel = .error  // each refused command is a warning line: noise at a million inputs
-        device = try FPGADevice(reconfigureCost: .zero, logger: logger)
         memory = try GuestMemory(size: Self.memorySize)
-        session = try Self.open(device, memory)
+        (device, session) = try Self.freshCard(memory)
     }
 
     deinit { session.close() }
 
-    static func open(_ device: FPGADevice, _ memory: GuestMemory) throws -> FPGASession {
+    static func freshCard(_ memory: GuestMemory) throws -> (FPGADevice, FPGASession) {
+        var logger = Logger(label: "fuzz")
+        logger.logLevel = .error  // each refused command is a warning line: noise at a million inputs
+        let device = try FPGADevice(reconfigureCost: .zero, logger: logger)
         guard let session = device.open(memory: memory, identity: FPGAIdentity()) else {
-            throw HarnessError.setup("the emulated FPGA did not become free within its patience")
+            throw HarnessError.setup("a new emulated FPGA did not open")
         }
-        return session
+        return (device, session)
     }
 
     func run(_ input: [UInt8]) {
         runs += 1
-        if runs % Self.sessionLength == 0 {
+        if device.wedged || runs % Self.sessionLength == 0 {
             session.close()
-            guard let next = try? Self.open(device, memory) else { return }
-            session = next
+            if !device.wedged, let next = device.open(memory: memory, identity: FPGAIdentity()) {
+                session = next
+            } else if let (card, next) = try? Self.freshCard(memory) {
+                (device, session) = (card, next)
+            }
         }
         var reader = InputReader(input)
         let count = UInt32(truncatingIfNeeded: reader.word(bytes: 4))
         let batch = Array(reader.rest().prefix(1 << 20))
         _ = try? memory.write(batch, at: Self.batchAddress)
-        _ = session.submit(batch: Self.batchAddress, bytes: UInt32(batch.count), count: count, deadline: Date(timeIntervalSinceNow: 1))
+        _ = session.submit(batch: Self.batchAddress, bytes: UInt32(batch.count), count: count,
+                           deadline: Date(timeIntervalSinceNow: Self.deadline))
     }
 
     static func seed(_ m: inout Mutator) -> [UInt8] {

@@ -85,8 +85,8 @@ public final class InstanceServer {
         case .run: serveRuns(tender: tender, image: image, options: options, tearDownRuns: !start.stopsAfterRequest)
         case .persistent: servePersistent(tender: tender, image: image, options: options)
         }
-        let stopped = InstanceStopped(loadedBitstream: device?.loadedBitstream,
-                                      reconfigurations: device?.reconfigurations ?? 0, wedged: device?.wedged ?? false)
+        let stopped = InstanceStopped(loadedBitstream: device?.loadedBitstream, reconfigurations: device?.reconfigurations ?? 0,
+                                      wedged: device.map { !$0.settle(patience: Self.cardPatience) } ?? false)
         try? FrameIO.write(.stopped(stopped), to: output)
         return 0
     }
@@ -111,7 +111,7 @@ public final class InstanceServer {
                 let report = try tender.run(image: image, options: options, input: BytesInput(frame.blob), output: captured)
                 stdout = captured.stdout
                 result = Self.result(id: request.id, report.outcome, nanoseconds: report.totalNanoseconds,
-                                     stderr: captured.stderrText, ended: device?.wedged ?? false)
+                                     stderr: captured.stderrText, ended: cardLost(after: report.outcome))
             } catch {
                 result = InvokeResult(id: request.id, status: .bootFailed, code: 1, detail: "\(error)",
                                       stderr: "", nanoseconds: 0, instanceEnded: device?.wedged ?? false)
@@ -152,6 +152,18 @@ public final class InstanceServer {
         } else if !channel.stopRequested {
             try? FrameIO.write(.failed("the function exited: \(report.outcome)"), to: output)
         }
+    }
+
+    /// How long a card's worker may take to finish a session's cleanup before the card counts as wedged.
+    static let cardPatience: TimeInterval = 2
+
+    /// Whether this instance's card is gone: after a run that timed out, its worker must come
+    /// back within `cardPatience` (a guest that only waited on its own unset user event
+    /// leaves a card that does; a kernel that never ends, one that does not).
+    func cardLost(after outcome: RunOutcome) -> Bool {
+        guard let device else { return false }
+        if case .timedOut = outcome { return !device.settle(patience: Self.cardPatience) }
+        return device.wedged
     }
 
     static func result(id: UInt64, _ outcome: RunOutcome, nanoseconds: UInt64, stderr: String, ended: Bool) -> InvokeResult {

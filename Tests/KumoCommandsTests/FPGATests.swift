@@ -97,6 +97,24 @@ struct FPGATests {
         #expect(read.stdoutText.contains("nonzero bytes: 0\n"))
     }
 
+    /// Work queued behind a user event the guest never set would block the card's
+    /// cleanup forever; the session aborts such events when it ends.
+    @Test func workLeftBehindAnUnsetUserEventDoesNotKeepTheCard() throws {
+        guard KVMRequirement.check() else { return }
+        let device = try FPGADevice(reconfigureCost: .zero, logger: Logger(label: "test"))
+        let (first, out) = try boot("Tests/Fixtures/guests/fpga-abandoned-event", device: device)
+        #expect(first.outcome == .exited(status: 0), "\(out.stdoutText)")
+        #expect(out.stdoutText.contains("left work behind"))
+        // And a guest that blocks on that event until its timeout does not wedge the card either.
+        let (waited, waitOut) = try boot("Tests/Fixtures/guests/fpga-abandoned-event", arguments: ["wait"], device: device)
+        #expect(waited.outcome == .timedOut(seconds: 1), "\(waitOut.stdoutText)")
+        #expect(device.settle(patience: 5))
+        let (second, read) = try boot("Tests/Fixtures/guests/fpga-leftover", arguments: ["read"], device: device)
+        #expect(second.outcome == .exited(status: 0), "\(read.stdoutText)")
+        #expect(read.stdoutText.contains("nonzero bytes: 0\n"))
+        #expect(!device.wedged)
+    }
+
     @Test func aLoadedBitstreamIsNotLoadedAgain() throws {
         guard KVMRequirement.check() else { return }
         let device = try FPGADevice(reconfigureCost: .milliseconds(10), logger: Logger(label: "test"))

@@ -118,6 +118,21 @@ struct GatewayBadInputTests {
         #expect(seen["tenant"] as? String == "(another tenant)" && seen["function"] == nil)
     }
 
+    /// A tenant that blocks on its own unset user event until its timeout gets 504; the card goes
+    /// back to free for the next tenant instead of out of service.
+    @Test func waitingOnAnUnsetUserEventDoesNotTakeTheCardOutOfService() async throws {
+        guard KVMRequirement.check() else { return }
+        let serve = try ServeHarness(arguments: ["--fpgas", "1"])
+        try await serve.deploy("Tests/Fixtures/guests/fpga-abandoned-event", as: "stuck")
+        try await serve.deploy("Tests/Fixtures/guests/fpga-leftover", as: "next")
+        let stuck = try await serve.invoke("stuck", query: "mode=wait")
+        #expect(stuck.status == 504, "\(stuck.text)")
+        let next = try await serve.invoke("next", query: "mode=read")
+        #expect(next.status == 200 && next.text.contains("nonzero bytes: 0"), "\(next.text)")
+        let cards = try await serve.client().expectOK("GET", "/system/accelerators").json["cards"] as? [[String: Any]]
+        #expect(cards?.first?["status"] as? String != "out-of-service", "\(cards ?? [])")
+    }
+
     @Test func killedServerKeepsFunctionsAndAcceptedAsyncCalls() async throws {
         guard KVMRequirement.check() else { return }
         // Callbacks to loopback are refused unless the operator allows them.
