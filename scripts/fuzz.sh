@@ -31,7 +31,7 @@ for harness in "${HARNESSES[@]}"; do
   rc=0
   KUMO_FUZZ_HARNESS=$harness ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
     LSAN_OPTIONS=suppressions=$PWD/scripts/lsan-suppressions.txt:print_suppressions=0 \
-    .build-fuzz/debug/kumo-fuzz -runs="$N" -timeout=10 -rss_limit_mb=8192 -print_final_stats=1 \
+    .build-fuzz/debug/kumo-fuzz -runs="$N" -timeout=30 -rss_limit_mb=8192 -print_final_stats=1 \
     -artifact_prefix=.build-fuzz/artifacts/"$harness"- "$corpus" >"$log" 2>&1 || rc=$?
   executions=$(grep -o 'number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' || true)
   coverage=$(grep -E '^#[0-9]+.*(DONE|pulse|REDUCE|NEW)' "$log" | tail -1 | grep -o 'cov: [0-9]* ft: [0-9]*' || true)

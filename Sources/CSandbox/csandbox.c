@@ -9,9 +9,12 @@
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <linux/capability.h>
 
@@ -27,9 +30,71 @@ int csb_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest)
     return -posix_spawn_file_actions_addclosefrom_np(actions, lowest);
 }
 
-int csb_pipe_resize(int fd, int bytes)
+int csb_socketpair_cloexec(int fds[2])
 {
-    return fcntl(fd, F_SETPIPE_SZ, bytes) >= 0 ? 0 : -errno;
+    return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) == 0 ? 0 : -errno;
+}
+
+int csb_send_fd(int socket, int fd)
+{
+    char byte = 'i';
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control = { 0 };
+    struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1,
+                              .msg_control = control.space, .msg_controllen = sizeof control.space };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&message);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    ssize_t n;
+    do { n = sendmsg(socket, &message, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    return n == 1 ? 0 : -errno;
+}
+
+int csb_receive_fd(int socket)
+{
+    char byte;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control = { 0 };
+    struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1,
+                              .msg_control = control.space, .msg_controllen = sizeof control.space };
+    ssize_t n;
+    do { n = recvmsg(socket, &message, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&message);
+    if (n == 0 || !c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+        c->cmsg_len != CMSG_LEN(sizeof(int)) || (message.msg_flags & MSG_CTRUNC)) {
+        return -EBADMSG;
+    }
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return fd;
+}
+
+const int CSB_IMAGE_SEALS = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+
+int csb_sealed_memfd(const void *bytes, unsigned long count)
+{
+    int fd = memfd_create("kumo-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) return -errno;
+    const char *at = bytes;
+    unsigned long left = count;
+    while (left > 0) {
+        ssize_t n = write(fd, at, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) { int e = n < 0 ? errno : EIO; close(fd); return -e; }
+        at += n;
+        left -= (unsigned long)n;
+    }
+    if (fcntl(fd, F_ADD_SEALS, CSB_IMAGE_SEALS) != 0) { int e = errno; close(fd); return -e; }
+    return fd;
+}
+
+int csb_seals(int fd)
+{
+    int seals = fcntl(fd, F_GET_SEALS);
+    return seals < 0 ? -errno : seals;
 }
 
 int csb_keep_heap(int mmap_threshold, int trim_threshold)

@@ -10,7 +10,7 @@ public struct GatewayConfiguration: Sendable {
     /// Largest request body accepted, bytes.
     public var bodyLimit = 6 << 20
     /// Largest image a deploy uploads, bytes; streamed to disk, never held whole in
-    /// memory. At most what a start frame carries to an instance.
+    /// memory. At most what an instance takes as its image (FrameIO.maxBlob).
     public var imageLimit = FrameIO.maxBlob
     public var fpgaCount = 2
     public var fpgaReconfigure: Duration = .milliseconds(100)

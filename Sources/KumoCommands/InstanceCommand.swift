@@ -43,7 +43,7 @@ struct InstanceCommand: ParsableCommand {
         // A change of uid clears the parent-death signal: ask again, and check the node did not go meanwhile.
         _ = csb_die_with_parent(SIGKILL)
         if getppid() != parent { throw ExitCode(1) }
-        // The start frame (the image) and its parse allocate a few hundred KB: from a heap
+        // The image's copy and its parse allocate a few hundred KB: from a heap
         // faulted in now and kept (no mmap per large block, no trim), not from fresh pages.
         _ = csb_keep_heap(32 << 20, 64 << 20)
         let heap = UnsafeMutableRawPointer.allocate(byteCount: 4 << 20, alignment: 64)
@@ -51,7 +51,8 @@ struct InstanceCommand: ParsableCommand {
         heap.deallocate()
         // Ready KVM, a spare VM and the run path while the pool holds this process.
         Tender.prewarm(logger: logger)
-        let server = InstanceServer(input: input, output: output, logger: logger, testHooks: testHooks)
+        let server = InstanceServer(input: input, output: output, images: InstanceServer.imageDescriptor,
+                                    logger: logger, testHooks: testHooks)
         server.warmUp()
         Trace.mark("inst ready")
         throw ExitCode(server.run())

@@ -21,11 +21,13 @@ public enum InstanceFailure: Error, CustomStringConvertible, Sendable {
 }
 
 /// The node's handle on one instance process (`kumo instance`): frames out on
-/// its stdin, frames in from its stdout, read by a thread of its own.
+/// its stdin, frames in from its stdout, read by a thread of its own, and its
+/// image as a sealed memfd over a socket that is its descriptor 3.
 public final class InstanceProcess: @unchecked Sendable {
     public let pid: pid_t
     let toChild: Int32
     let fromChild: Int32
+    let imageSocket: Int32
     let logger: Logger
 
     public typealias Reply = Result<(InvokeResult, [UInt8]), any Error>
@@ -53,26 +55,30 @@ public final class InstanceProcess: @unchecked Sendable {
     private let writeLock = Mutex(true)
 
     /// Starts `kumo instance`; it confines itself, warms KVM and waits for a start frame.
-    /// It gets its two pipes, /dev/null as stderr, nothing else of the node's
-    /// descriptors (every one above 2 is closed in the child before exec) and a
-    /// clean environment.
+    /// It gets its two pipes, /dev/null as stderr, its image socket as descriptor 3,
+    /// nothing else of the node's descriptors (every one above 3 is closed in the
+    /// child before exec) and a clean environment.
     public static func spawn(_ launch: InstanceLaunch, logger: Logger) throws(InstanceFailure) -> InstanceProcess {
-        var down: [Int32] = [0, 0], up: [Int32] = [0, 0]
+        var down: [Int32] = [0, 0], up: [Int32] = [0, 0], images: [Int32] = [0, 0]
         guard csb_pipe_cloexec(&down) == 0 else { throw .spawnFailed(String(cString: strerror(errno))) }
         guard csb_pipe_cloexec(&up) == 0 else {
             close(down[0]); close(down[1])
             throw .spawnFailed(String(cString: strerror(errno)))
         }
-        // Best effort (pipe-max-size may be lower): a larger image is written as the child reads it.
-        _ = csb_pipe_resize(down[1], 1 << 20)
+        let paired = csb_socketpair_cloexec(&images)
+        guard paired == 0 else {
+            for fd in down + up { close(fd) }
+            throw .spawnFailed(String(cString: strerror(-paired)))
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, down[0], 0)
         posix_spawn_file_actions_adddup2(&actions, up[1], 1)
         if !launch.keepsStderr { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
-        guard csb_spawn_close_from(&actions, 3) == 0 else {
-            for fd in down + up { close(fd) }
+        posix_spawn_file_actions_adddup2(&actions, images[1], InstanceServer.imageDescriptor)
+        guard csb_spawn_close_from(&actions, InstanceServer.imageDescriptor + 1) == 0 else {
+            for fd in down + up + images { close(fd) }
             throw .spawnFailed("cannot close the node's descriptors in the child")
         }
         let argv: [UnsafeMutablePointer<CChar>?] = ([launch.executable] + launch.arguments).map { strdup($0) } + [nil]
@@ -82,31 +88,44 @@ public final class InstanceProcess: @unchecked Sendable {
         let rc = posix_spawn(&pid, launch.executable, &actions, nil, argv, envp)
         close(down[0])
         close(up[1])
+        close(images[1])
         guard rc == 0 else {
-            close(down[1]); close(up[0])
+            close(down[1]); close(up[0]); close(images[0])
             throw .spawnFailed("\(launch.executable): \(String(cString: strerror(rc)))")
         }
-        let process = InstanceProcess(pid: pid, toChild: down[1], fromChild: up[0], logger: logger)
+        let process = InstanceProcess(pid: pid, toChild: down[1], fromChild: up[0], imageSocket: images[0], logger: logger)
         let reader = Thread { process.readLoop() }
         reader.name = "kumo-instance-\(pid)"
         reader.start()
         return process
     }
 
-    init(pid: pid_t, toChild: Int32, fromChild: Int32, logger: Logger) {
+    init(pid: pid_t, toChild: Int32, fromChild: Int32, imageSocket: Int32, logger: Logger) {
         self.pid = pid
         self.toChild = toChild
         self.fromChild = fromChild
+        self.imageSocket = imageSocket
         self.logger = logger
     }
 
     /// nil while the process lives; else why it ended.
     public var endedReason: String? { state.withLock { $0.ended } }
 
-    /// Makes the process one function's instance; `image` is the image's bytes.
-    public func start(_ start: StartInstance, image: [UInt8], onLog: @escaping @Sendable (LogLine) -> Void) throws(InstanceFailure) {
+    /// Makes the process one function's instance: its image first, then the start frame.
+    func start(_ start: StartInstance, image: SealedImage, onLog: @escaping @Sendable (LogLine) -> Void) throws(InstanceFailure) {
         state.withLock { $0.onLog = onLog }
-        try send(.start(start), blob: image)
+        do {
+            try writeLock.withLock { open throws(FrameIO.Failure) in
+                guard open else { throw .closed }
+                // The cache may drop the image meanwhile: its descriptor must stay open through the send.
+                let sent = withExtendedLifetime(image) { csb_send_fd(imageSocket, image.descriptor) }
+                guard sent == 0 else { throw .io(-sent) }
+            }
+        } catch {
+            kill()  // it would wait for its image forever
+            throw .ended("cannot hand it its image: \(error)")
+        }
+        try send(.start(start))
     }
 
     /// Tells a process still in the pool of a memory size it may be started with.
@@ -200,6 +219,7 @@ public final class InstanceProcess: @unchecked Sendable {
         close(fromChild)
         writeLock.withLock { open in
             close(toChild)
+            close(imageSocket)
             open = false
         }
         let (pending, waiters, stopped) = state.withLock { s in

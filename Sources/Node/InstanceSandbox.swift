@@ -90,7 +90,7 @@ public enum InstanceSandbox {
     static let allowedCalls: [String] = [
         // I/O on descriptors it has
         "read", "write", "readv", "writev", "pread64", "pwrite64", "close", "dup", "dup2", "dup3", "fcntl",
-        "lseek", "poll", "ppoll", "pipe2", "eventfd2", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
+        "lseek", "poll", "ppoll", "recvmsg", "pipe2", "eventfd2", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
         // files (read the OpenCL runtime's libraries and configuration; PoCL's private cache in /tmp)
         "openat", "open", "newfstatat", "fstat", "stat", "lstat", "statx", "access", "faccessat", "faccessat2",
         "readlink", "readlinkat", "getdents64", "getcwd", "mkdir", "mkdirat", "unlink", "unlinkat", "rename",

@@ -1,4 +1,5 @@
 import Accelerator
+import CSandbox
 import Foundation
 import Functions
 import Logging
@@ -9,16 +10,20 @@ import Tender
 /// its FPGA holds and exits. One process per instance, so a crash or an
 /// exploit stays inside one tenant's process.
 public final class InstanceServer {
+    /// Where `kumo instance` receives its image: a socket the node set up as this descriptor.
+    public static let imageDescriptor: Int32 = 3
     let input: Int32
     let output: Int32
+    let images: Int32
     let logger: Logger
     var device: FPGADevice?
     /// Honour `?kumo_test_hook=` requests (the test suite's way to act as an exploited instance).
     let testHooks: Bool
 
-    public init(input: Int32, output: Int32, logger: Logger, testHooks: Bool = false) {
+    public init(input: Int32, output: Int32, images: Int32, logger: Logger, testHooks: Bool = false) {
         self.input = input
         self.output = output
+        self.images = images
         self.logger = logger
         self.testHooks = testHooks
     }
@@ -46,6 +51,15 @@ public final class InstanceServer {
         }
     }
 
+    /// The image the node sent with the start: a sealed memfd, copied out and closed
+    /// (the instance keeps no descriptor of it).
+    func receiveImage() throws(FrameIO.Failure) -> [UInt8] {
+        let fd = csb_receive_fd(images)
+        guard fd >= 0 else { throw fd == -EBADMSG ? .malformed("the node sent no image descriptor") : .io(-fd) }
+        defer { close(fd) }
+        return try SealedImage.bytes(of: fd)
+    }
+
     /// Serves until told to stop or the node goes away; returns the process exit status.
     public func run() -> Int32 {
         var start: StartInstance?
@@ -53,8 +67,11 @@ public final class InstanceServer {
         while start == nil, let frame = try? FrameIO.read(from: input) {
             switch frame.message {
             case .start(let message):
+                do { imageBytes = try receiveImage() } catch {
+                    try? FrameIO.write(.failed("\(error)"), to: output)
+                    return 1
+                }
                 start = message
-                imageBytes = frame.blob
             case .prepare(let hint):
                 Tender.prepare(memorySize: hint.memorySize)
             default:

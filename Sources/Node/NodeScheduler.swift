@@ -218,7 +218,7 @@ public actor NodeScheduler {
         }
         let process: InstanceProcess
         do {
-            let image = try imageBytes(deployment)
+            let image = try sealedImage(deployment)
             process = try pool.take()
             Trace.mark("sched took")
             defer { expect(deployment) }
@@ -244,10 +244,10 @@ public actor NodeScheduler {
     }
 
     /// The image an instance is started with (it reads no file of the node's itself).
-    private let images = ImageBytesCache()
+    private let images = SealedImageCache()
 
-    private func imageBytes(_ deployment: Deployment) throws(InstanceFailure) -> [UInt8] {
-        do { return try images.bytes(path: deployment.imagePath) } catch {
+    private func sealedImage(_ deployment: Deployment) throws(InstanceFailure) -> SealedImage {
+        do { return try images.image(path: deployment.imagePath) } catch {
             // The node's own path stays out of what the client sees.
             var why = "\(error)"
             if case .unreadableImage(_, let reason) = error { why = reason }

@@ -1,7 +1,8 @@
 import Functions
 
-/// What the node tells an instance process to become. The image travels as
-/// the frame's blob: a sandboxed instance reads no file of the node's.
+/// What the node tells an instance process to become. The image comes just
+/// before it, as a sealed memfd on the instance's image socket: a sandboxed
+/// instance reads no file of the node's.
 public struct StartInstance: Codable, Sendable {
     public var function: String
     public var config: ImageConfig

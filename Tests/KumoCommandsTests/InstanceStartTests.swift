@@ -2,12 +2,13 @@ import Foundation
 import Logging
 import Testing
 @testable import KumoCommands
+import CSandbox
 import Functions
 @testable import Node
 import Tender
 
-/// An instance process gets its image in the start frame (it reads no file of
-/// the node's), after memory hints that carry only a size.
+/// An instance process gets its image with its start, as a sealed memfd (it
+/// reads no file of the node's), after memory hints that carry only a size.
 @Suite("Instance processes: the image comes with the start", .serialized)
 struct InstanceStartTests {
     static let root = Toolchain.locateRoot() ?? FileManager.default.currentDirectoryPath
@@ -17,20 +18,26 @@ struct InstanceStartTests {
         return try Tender.readImageFile(path: try builder.buildIfStale(directory: Self.root + "/" + relative))
     }
 
-    /// Runs an instance server on its own pipes, starts it with `image`, invokes it once.
-    func serve(image: [UInt8], config: ImageConfig) throws -> WorkerMessage {
-        var down: [Int32] = [0, 0], up: [Int32] = [0, 0]
-        #expect(pipe(&down) == 0 && pipe(&up) == 0)
-        defer { for fd in down + up { close(fd) } }
-        let input = down[0], output = up[1]
+    /// Runs an instance server on its own pipes and image socket, hands it an image
+    /// (`handOver` sends it; by default the node's way, sealed), starts it, invokes it once.
+    func serve(image: [UInt8], config: ImageConfig,
+               handOver: ((Int32) throws -> Void)? = nil) throws -> WorkerMessage {
+        var down: [Int32] = [0, 0], up: [Int32] = [0, 0], images: [Int32] = [0, 0]
+        #expect(pipe(&down) == 0 && pipe(&up) == 0 && csb_socketpair_cloexec(&images) == 0)
+        defer { for fd in down + up + images { close(fd) } }
+        let input = down[0], output = up[1], imageSocket = images[1]
         let done = DispatchSemaphore(value: 0)
         Thread {
-            _ = InstanceServer(input: input, output: output, logger: Logger(label: "test")).run()
+            _ = InstanceServer(input: input, output: output, images: imageSocket, logger: Logger(label: "test")).run()
             done.signal()
         }.start()
 
         try FrameIO.write(.prepare(PrepareMemory(memorySize: config.memory)), to: down[1])
-        try FrameIO.write(.start(StartInstance(function: "start-test", config: config, fpga: nil)), blob: image, to: down[1])
+        if let handOver { try handOver(images[0]) } else {
+            let sealed = try SealedImage(bytes: image, path: "test")
+            withExtendedLifetime(sealed) { #expect(csb_send_fd(images[0], sealed.descriptor) == 0) }
+        }
+        try FrameIO.write(.start(StartInstance(function: "start-test", config: config, fpga: nil)), to: down[1])
         try FrameIO.write(.invoke(InvokeRequest(id: 1, environment: [], timeoutSeconds: 5)), to: down[1])
         while true {
             let answer = try FrameIO.read(from: up[0])  // log frames may come first
@@ -65,5 +72,29 @@ struct InstanceStartTests {
             return
         }
         #expect(why.contains("ELF") || why.contains("image"), "\(why)")
+    }
+
+    /// An image the instance could be made to share with others must be sealed: a plain
+    /// file or any other unsealed descriptor is refused, as is a start that comes without one.
+    @Test func anImageDescriptorWithoutTheNodesSealsIsRefused() throws {
+        guard KVMRequirement.check() else { return }
+        let hello = try image("examples/hello")
+        let config = try #require(ImageConfig.read(from: try ELFImage(bytes: hello)))
+        let unsealed = try serve(image: hello, config: config) { socket in
+            let path = NSTemporaryDirectory() + "kumo-unsealed-" + UUID().uuidString
+            #expect(FileManager.default.createFile(atPath: path, contents: Data(hello)))
+            defer { unlink(path) }
+            let fd = open(path, O_RDONLY)
+            defer { close(fd) }
+            #expect(csb_send_fd(socket, fd) == 0)
+        }
+        guard case .failed(let why) = unsealed else { Issue.record("an unsealed image should be refused"); return }
+        #expect(why.contains("not a sealed memfd"), "\(why)")
+
+        let none = try serve(image: hello, config: config) { socket in
+            #expect(send(socket, "x", 1, 0) == 1)  // a message with no descriptor in it
+        }
+        guard case .failed(let missing) = none else { Issue.record("a start without an image should be refused"); return }
+        #expect(missing.contains("no image descriptor"), "\(missing)")
     }
 }

@@ -14,8 +14,24 @@ extern const int CSB_NEWNS, CSB_NEWNET, CSB_NEWIPC, CSB_NEWUTS;
 // declares only under _GNU_SOURCE (Swift's Glibc module does not set it).
 int csb_pipe_cloexec(int fds[2]);
 int csb_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
-// F_SETPIPE_SZ: a pipe that holds a whole start frame lets the node write it without waiting for the reader.
-int csb_pipe_resize(int fd, int bytes);
+
+// A connected AF_UNIX SOCK_SEQPACKET pair with close-on-exec: the node hands
+// an instance its image over it as a descriptor.
+int csb_socketpair_cloexec(int fds[2]);
+// Sends `fd` as SCM_RIGHTS with a one-byte message; 0 or -errno.
+int csb_send_fd(int socket, int fd);
+// Receives one descriptor sent by csb_send_fd (close-on-exec); the descriptor or -errno
+// (-EBADMSG when a message came without exactly one descriptor).
+int csb_receive_fd(int socket);
+
+// A memfd holding `count` bytes, sealed against writes, growth and shrinking
+// (and further seal changes): every instance it is handed to sees the same,
+// unchangeable image. The descriptor or -errno.
+int csb_sealed_memfd(const void *bytes, unsigned long count);
+// F_GET_SEALS of `fd`, or -errno.
+int csb_seals(int fd);
+// The seals csb_sealed_memfd sets.
+extern const int CSB_IMAGE_SEALS;
 
 // mallopt: blocks up to `mmap_threshold` come from the heap, which is trimmed only
 // past `trim_threshold`, so memory faulted in once is reused (malloc.h is not in Swift's Glibc).
