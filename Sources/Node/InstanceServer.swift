@@ -55,6 +55,7 @@ public final class InstanceServer {
     /// (the instance keeps no descriptor of it).
     func receiveImage() throws(FrameIO.Failure) -> [UInt8] {
         let fd = csb_receive_fd(images)
+        Trace.mark("inst image received")
         guard fd >= 0 else { throw fd == -EBADMSG ? .malformed("the node sent no image descriptor") : .io(-fd) }
         defer { close(fd) }
         return try SealedImage.bytes(of: fd)
