@@ -7,7 +7,9 @@
 static uint64_t tsc_khz = 1;
 static uint64_t boot_epoch_ns, boot_monotonic_ns;
 
-static uint64_t now_tsc(void)
+uint64_t kumo_tsc_entry; /* written by _start */
+
+uint64_t kumo_tsc(void)
 {
     uint32_t lo, hi;
     __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
@@ -23,7 +25,7 @@ void kumo_clock_init(uint64_t khz, uint64_t epoch_ns, uint64_t monotonic_ns)
 
 static uint64_t ns_since_boot(void)
 {
-    uint64_t ticks = now_tsc() - kumo_tsc_entry;
+    uint64_t ticks = kumo_tsc() - kumo_tsc_entry;
     return (uint64_t)((unsigned __int128)ticks * 1000000u / tsc_khz);
 }
 

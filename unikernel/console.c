@@ -81,3 +81,8 @@ long kumo_console_read(void *buf, size_t len)
     in_start += len;
     return (long)len;
 }
+
+void kumo_warn(const char *msg)
+{
+    kumo_console_write(2, msg, strlen(msg));
+}

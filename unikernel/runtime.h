@@ -10,15 +10,21 @@
 /* Large zeroed buffers go after all other data (see kumo.ld). */
 #define KUMO_LARGE __attribute__((section(".bss.kumo_large")))
 
-/* hypercall.c */
+/* Which file uses which: hypercall.c nothing; console -> hypercall; clock ->
+ * console, hypercall; exit -> clock, console, hypercall; files -> console;
+ * syscall, boot and requests use the rest. No two files need each other. */
+
+/* hypercall.c: the doorbell */
 void kumo_hypercall(enum kumo_hypercall nr, void *arg);
+
+/* exit.c */
 _Noreturn void kumo_exit(int status, int signal);
-extern uint64_t kumo_tsc_entry;
 
 /* console.c: stdin, stdout, stderr */
 long kumo_console_write(int fd, const void *buf, size_t len);
 long kumo_console_read(void *buf, size_t len);
 void kumo_console_flush(void);
+void kumo_warn(const char *msg);
 
 /* memory.c: brk and anonymous mmap over the guest's free pages */
 void kumo_memory_init(uintptr_t heap_start, uintptr_t heap_end);
@@ -46,12 +52,13 @@ long kumo_dup(int fd, int min_fd, int exact);
 long kumo_getdents64(int fd, void *buf, size_t len);
 
 /* clock.c: time from the TSC, no exits */
+extern uint64_t kumo_tsc_entry;
+uint64_t kumo_tsc(void);
 void kumo_clock_init(uint64_t tsc_khz, uint64_t epoch_ns, uint64_t monotonic_ns);
 long kumo_clock_gettime(int clock, void *ts);
 long kumo_nanosleep(const void *req, void *rem);
 
 /* syscall.c */
 long __kumo_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6);
-void kumo_warn(const char *msg);
 
 #endif

@@ -20,11 +20,6 @@
 
 static uint64_t reported[8]; /* bitmap of unsupported calls already reported */
 
-void kumo_warn(const char *msg)
-{
-    kumo_console_write(2, msg, strlen(msg));
-}
-
 static void report_unsupported(long n)
 {
     if (n >= 0 && n < 512) {

@@ -50,12 +50,6 @@ void ckvm_run_mmio(const struct kvm_run *run, uint64_t *address, uint64_t *data,
     *is_write = run->mmio.is_write;
 }
 
-void ckvm_run_set_mmio_data(struct kvm_run *run, uint64_t data)
-{
-    uint32_t len = run->mmio.len > 8 ? 8 : run->mmio.len;
-    memcpy(run->mmio.data, &data, len);
-}
-
 uint32_t ckvm_run_internal_suberror(const struct kvm_run *run) { return run->internal.suberror; }
 
 uint64_t ckvm_run_fail_entry_reason(const struct kvm_run *run)

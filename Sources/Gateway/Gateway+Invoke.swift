@@ -82,21 +82,24 @@ extension Gateway {
             do { _ = try CallbackPolicy.checkForm(raw) } catch { throw GatewayError.badRequest(error.description) }
             callback = raw
         }
-        if let owner = deployment(named: name)?.tenant,
-           try store.pendingCalls(tenant: owner) >= configuration.asyncPendingPerTenant {
-            throw GatewayError.busy("\(configuration.asyncPendingPerTenant) async calls to this tenant's functions are pending; retry later",
-                                    retryAfter: 5)
-        }
+        let owner = deployment(named: name)?.tenant ?? ""
+        let pendingCap = configuration.asyncPendingPerTenant
+        let tooMany = GatewayError.busy("\(pendingCap) async calls to this tenant's functions are pending; retry later", retryAfter: 5)
+        // Refused before the body is read; checked again, atomically, where the call is recorded.
+        if try store.pendingCalls(tenant: owner) >= pendingCap { throw tooMany }
         let body = try await self.body(request, limit: configuration.bodyLimit)
         let environment = try CGIEnvironment.make(head: request.head, uri: request.uri, function: name, bodyCount: body.count)
         let id = UUID().uuidString.lowercased()
         let encoded = String(decoding: try JSONEncoder().encode(environment), as: UTF8.self)
+        let accepted: Bool
         do {
-            try store.insert(CallRecord(id: id, function: name, state: .queued, body: Data(body), environment: encoded,
-                                        callback: callback, created: Date()))
+            accepted = try store.insert(CallRecord(id: id, function: name, state: .queued, body: Data(body), environment: encoded,
+                                                   callback: callback, created: Date()),
+                                        tenant: owner, pendingBelow: pendingCap)
         } catch {
             throw GatewayError.internalError("cannot accept the call: \(error)")
         }
+        guard accepted else { throw tooMany }
         await asyncCalls.submit(id)
         await asyncCalls.pruneIfDue(retention: configuration.asyncRetention, maxBytes: configuration.asyncStorageBytes)
         return try json(AcceptedCall(id: id, function: name, state: "queued", statusURL: "/system/calls/\(id)",

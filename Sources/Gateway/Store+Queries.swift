@@ -74,8 +74,14 @@ extension Store {
 
     // MARK: async calls
 
-    public func insert(_ call: CallRecord) throws {
-        try db.write { try call.insert($0) }
+    /// Records an accepted call unless functions `tenant` owns already have `limit` calls not
+    /// finished: count and insert are one transaction, so concurrent requests cannot pass the cap together.
+    public func insert(_ call: CallRecord, tenant: String, pendingBelow limit: Int) throws -> Bool {
+        try db.write { db in
+            guard try Self.pendingCalls(db, tenant: tenant) < limit else { return false }
+            try call.insert(db)
+            return true
+        }
     }
 
     public func call(_ id: String) throws -> CallRecord? {
@@ -88,12 +94,14 @@ extension Store {
 
     /// Calls not finished yet for functions `tenant` owns.
     public func pendingCalls(tenant: String) throws -> Int {
-        try db.read { db in
-            try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM calls JOIN functions ON calls.function = functions.name
-                WHERE functions.tenant = ? AND calls.state != 'done'
-                """, arguments: [tenant]) ?? 0
-        }
+        try db.read { try Self.pendingCalls($0, tenant: tenant) }
+    }
+
+    static func pendingCalls(_ db: Database, tenant: String) throws -> Int {
+        try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM calls JOIN functions ON calls.function = functions.name
+            WHERE functions.tenant = ? AND calls.state != 'done'
+            """, arguments: [tenant]) ?? 0
     }
 
     /// Drops finished calls older than `before`, then the oldest finished ones

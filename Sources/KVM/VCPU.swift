@@ -128,9 +128,6 @@ public final class VCPU: @unchecked Sendable {
         }
     }
 
-    /// Answers an MMIO read (the value the guest's load receives).
-    public func completeMMIORead(value: UInt64) { ckvm_run_set_mmio_data(runArea, value) }
-
     /// Makes the next (or current) KVM_RUN return at once; pair with `kick`.
     public func requestImmediateExit(_ on: Bool) { ckvm_run_set_immediate_exit(runArea, on ? 1 : 0) }
 }

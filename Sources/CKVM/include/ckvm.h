@@ -51,7 +51,6 @@ void ckvm_unmap_run(struct kvm_run *run, int size);
 uint32_t ckvm_run_exit_reason(const struct kvm_run *run);
 void ckvm_run_mmio(const struct kvm_run *run, uint64_t *address, uint64_t *data,
                    uint32_t *length, uint8_t *is_write);
-void ckvm_run_set_mmio_data(struct kvm_run *run, uint64_t data);
 uint32_t ckvm_run_internal_suberror(const struct kvm_run *run);
 uint64_t ckvm_run_fail_entry_reason(const struct kvm_run *run);
 void ckvm_run_set_immediate_exit(struct kvm_run *run, uint8_t value);
