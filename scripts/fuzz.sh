@@ -18,7 +18,10 @@ echo "fuzz.sh: building kumo, kumo-fuzz (plain) and kumo-fuzz (libFuzzer + ASan)
 { swift build --product kumo && swift build --product kumo-fuzz &&
   swift build --product kumo-fuzz --build-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DKUMO_LIBFUZZER \
     -Xswiftc -use-ld=lld -Xcc -fsanitize=fuzzer-no-link,address &&
-  .build/debug/kumo build examples/hello; } >.build-fuzz/logs/build.log 2>&1 ||   # hello's image seeds the image harness
+  .build/debug/kumo build examples/hello &&   # the seeds: hello's image, the kernels' xclbins
+  .build/debug/kumo xclbin build fpga-bitstreams/vadd.cl && .build/debug/kumo xclbin build fpga-bitstreams/matmul.cl &&
+  .build/debug/kumo xclbin build fpga-bitstreams/sobel.cl; } \
+  >.build-fuzz/logs/build.log 2>&1 ||
   { tail -20 .build-fuzz/logs/build.log >&2; echo "fuzz.sh: build failed" >&2; exit 1; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), kernel $(uname -r), $(date -u +%FT%TZ)"

@@ -43,8 +43,9 @@ final class HypercallTarget: FuzzTarget {
 /// command count (4 bytes), then the batch. A guest's session lasts one
 /// invocation; the harness starts a new one every `sessionLength` inputs, as
 /// an instance would, so that objects a batch created do not pile up forever.
-/// A batch that waits past its deadline wedges the card, as on a node, and the
-/// harness takes a fresh card (a node retires a wedged one).
+/// A batch that waits past its deadline ends the session, as its guest's run
+/// would end; a card whose worker does not come back is wedged, and the harness
+/// takes a fresh one (a node retires a wedged card).
 final class FPGABatchTarget: FuzzTarget {
     static let memorySize: UInt64 = 16 << 20
     static let batchAddress = UInt64(KUMO_IMAGE_BASE)
@@ -73,9 +74,13 @@ final class FPGABatchTarget: FuzzTarget {
         return (device, session)
     }
 
+    /// A batch that ran past its deadline ends the session, as its guest's run would end.
+    var sessionTimedOut = false
+
     func run(_ input: [UInt8]) {
         runs += 1
-        if device.wedged || runs % Self.sessionLength == 0 {
+        if sessionTimedOut || device.wedged || runs % Self.sessionLength == 0 {
+            sessionTimedOut = false
             session.close()
             if !device.wedged, let next = device.open(memory: memory, identity: FPGAIdentity()) {
                 session = next
@@ -87,8 +92,9 @@ final class FPGABatchTarget: FuzzTarget {
         let count = UInt32(truncatingIfNeeded: reader.word(bytes: 4))
         let batch = Array(reader.rest().prefix(1 << 20))
         _ = try? memory.write(batch, at: Self.batchAddress)
-        _ = session.submit(batch: Self.batchAddress, bytes: UInt32(batch.count), count: count,
-                           deadline: Date(timeIntervalSinceNow: Self.deadline))
+        let result = session.submit(batch: Self.batchAddress, bytes: UInt32(batch.count), count: count,
+                                    deadline: Date(timeIntervalSinceNow: Self.deadline))
+        sessionTimedOut = result == .timedOut
     }
 
     static func seed(_ m: inout Mutator) -> [UInt8] {

@@ -29,7 +29,17 @@ struct FuzzTests {
         try fuzz(.images)
     }
 
-    @Test func xclbins() throws { try fuzz(.xclbins) }
+    /// The xclbin seeds are built from fpga-bitstreams/*.cl when stale (a clean clone has none).
+    static func buildSeedBitstreams() throws {
+        for name in ["vadd", "matmul", "sobel"] {
+            _ = try BitstreamFiles.ensure(name, directory: root, root: root, progress: { _ in })
+        }
+    }
+
+    @Test func xclbins() throws {
+        try Self.buildSeedBitstreams()
+        try fuzz(.xclbins)
+    }
     @Test func frames() throws { try fuzz(.frames) }
     @Test func functionYAML() throws { try fuzz(.functionYAML) }
 
@@ -46,6 +56,7 @@ struct FuzzTests {
     /// The seeds must be inputs the decoders accept, or mutation never gets past the first checks.
     @Test func seedsAreValidInputs() throws {
         _ = try ServeHarness.image("examples/hello")
+        try Self.buildSeedBitstreams()
         #expect(try Harness.images.seeds(root: Self.root).allSatisfy { (try? ELFImage(bytes: $0)) != nil })
         #expect(try Harness.xclbins.seeds(root: Self.root).allSatisfy { (try? Xclbin(parsing: $0)) != nil })
         #expect(try Harness.functionYAML.seeds(root: Self.root).allSatisfy {
