@@ -7,6 +7,7 @@ import FuzzHarnesses
 // harness that KUMO_FUZZ_HARNESS names.
 
 #if KUMO_LIBFUZZER
+// nonisolated(unsafe): libFuzzer calls LLVMFuzzerTestOneInput from one thread only.
 nonisolated(unsafe) let target: any FuzzTarget = {
     let name = ProcessInfo.processInfo.environment["KUMO_FUZZ_HARNESS"] ?? ""
     guard let harness = Harness(rawValue: name) else {
