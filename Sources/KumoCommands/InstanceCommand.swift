@@ -7,7 +7,7 @@ import Node
 import Tender
 
 /// `kumo instance`: one instance process, started by `kumo serve`'s pool.
-/// Speaks frames on stdin/stdout; not for people.
+/// Speaks frames on stdin/stdout and takes its image on descriptor 3; not for people.
 struct InstanceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "instance", abstract: "Serve one function instance for kumo serve (internal).", shouldDisplay: false)
