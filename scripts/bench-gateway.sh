@@ -5,13 +5,18 @@
 #   - warm hello in mode persistent (one boot, one VM exit per request)
 #   - vadd on the emulated FPGA with and without its bitstream already loaded
 # Usage: scripts/bench-gateway.sh [COLD_REQUESTS] [BUILD]   (BUILD: release (default) or debug)
+#        KUMO_BIN=/path/to/kumo scripts/bench-gateway.sh ...   (measure that binary instead; nothing is built)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=${1:-200}
 MODE=${2:-release}
 cd "$ROOT"
-swift build -c "$MODE" --product kumo >/dev/null
-KUMO="$ROOT/.build/$MODE/kumo"
+if [ -n "${KUMO_BIN:-}" ]; then
+  KUMO=$KUMO_BIN
+else
+  swift build -c "$MODE" --product kumo >/dev/null
+  KUMO="$ROOT/.build/$MODE/kumo"
+fi
 DATA=$(mktemp -d /tmp/kumo-bench-XXXXXX)
 "$KUMO" serve --port 0 --data-dir "$DATA" --pool 2 --fpgas 1 >"$DATA/serve.log" 2>&1 &
 SERVE=$!
@@ -24,7 +29,7 @@ export KUMO_GATEWAY=$(cat "$DATA/gateway.url") KUMO_TOKEN=$(cat "$DATA/admin-tok
 "$KUMO" deploy examples/vadd --keep-alive 0 >/dev/null 2>&1
 "$KUMO" deploy examples/matmul --keep-alive 0 >/dev/null 2>&1
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), kernel $(uname -r), $(date -u +%FT%TZ), kumo $MODE build"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), kernel $(uname -r), $(date -u +%FT%TZ), kumo $KUMO"
 cc -O2 "$ROOT/scripts/gateway-load.c" -o "$DATA/gateway-load"
 LOAD="$DATA/gateway-load"
 $LOAD "$KUMO_GATEWAY/function/hello-cold" --requests "$N" --gap-ms 400 --label "cold hello (run, nothing warm)"

@@ -56,6 +56,9 @@ public enum InstanceSandbox {
         if cache.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil {
             setenv("POCL_CACHE_DIR", String(cString: cache), 1)
         }
+        // With a cache that dies with the process, specializing work-group functions per launch size
+        // would recompile each kernel in every instance (~50 ms); the generic one ships in the bitstream.
+        setenv("POCL_WORK_GROUP_SPECIALIZATION", "0", 1)
         let rc = withCStrings(allowedCalls) { names in
             terminalRequests.withUnsafeBufferPointer { tty in
                 csb_seccomp(names, Int32(allowedCalls.count), tty.baseAddress, Int32(tty.count), logOnlySeccomp ? 1 : 0)

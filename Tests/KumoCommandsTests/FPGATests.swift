@@ -29,6 +29,20 @@ struct FPGATests {
         return (report, output)
     }
 
+    /// A sandboxed instance's kernel cache dies with it, so it runs each kernel's generic
+    /// work-group function instead of compiling one per launch size: every bitstream must carry it.
+    @Test func everyBitstreamCarriesEachKernelsGenericWorkGroupFunction() throws {
+        for name in ["vadd", "matmul", "sobel"] {
+            let path = try BitstreamFiles.ensure(name, directory: Self.root, root: Self.root, progress: { _ in })
+            let bitstream = try Bitstream(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+            #expect(!bitstream.kernels.isEmpty)
+            for kernel in bitstream.kernels {
+                let generic = Array("/\(kernel.name)/0-0-0/\(kernel.name).so".utf8)
+                #expect(bitstream.payload.firstRange(of: generic) != nil, "\(name): no generic work-group function for \(kernel.name)")
+            }
+        }
+    }
+
     @Test func vaddMatchesTheCPU() throws {
         guard KVMRequirement.check() else { return }
         let (report, out) = try boot("examples/vadd", arguments: ["/bitstreams/vadd.xclbin", "100000"])
