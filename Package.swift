@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // The guest ABI header, shared with the runtime in unikernel/.
@@ -55,6 +56,17 @@ let package = Package(
                 "Tender", "Accelerator", "Functions", "CKumoABI", "CSandbox",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // What spans machines: the etcd client (and, next, the state store, placement, NodeClient).
+        .target(
+            name: "Cluster",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // `kumo serve`: the HTTP gateway and its SQLite state.
@@ -95,10 +107,14 @@ let package = Package(
             dependencies: ["Tender", "KVM", "CKumoABI", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "AcceleratorTests", dependencies: ["Accelerator"]),
+        // What several test targets share (a loopback port).
+        .target(name: "KumoTestSupport", path: "Tests/Support"),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "KumoTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "Functions", "Accelerator"]),
         .testTarget(
             name: "KumoCommandsTests",
-            dependencies: ["KumoCommands", "Tender", "Accelerator", "KVM", "Functions", "Node", "Gateway", "FuzzHarnesses"]
+            dependencies: ["KumoCommands", "Tender", "Accelerator", "KVM", "Functions", "Node", "Gateway", "FuzzHarnesses",
+                           "KumoTestSupport"]
         ),
     ]
 )

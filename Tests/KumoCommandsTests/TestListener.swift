@@ -1,4 +1,5 @@
 import Foundation
+import KumoTestSupport
 import Synchronization
 import Testing
 
@@ -11,19 +12,10 @@ final class TestListener: Sendable {
     private let accepted = Count()
 
     init(reply: String?) throws {
-        let listening = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(listening >= 0)
+        let (listening, bound) = try #require(LoopbackSocket.bind())
+        try #require(listen(listening, 64) == 0)
         fd = listening
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            // sockaddr_in is laid out as a sockaddr for bind(2) and getsockname(2).
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listening, $0, length) == 0 && getsockname(listening, $0, &length) == 0 }
-        }
-        try #require(bound && listen(listening, 64) == 0)
-        port = Int(UInt16(bigEndian: address.sin_port))
+        port = bound
         let counter = accepted
         Thread {
             var held: [Int32] = []  // a silent receiver keeps its connections open
