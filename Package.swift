@@ -58,10 +58,11 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
-        // What spans machines: the etcd client (and, next, the state store, placement, NodeClient).
+        // What spans machines: NodeClient (LocalNode: the node in this process), the etcd client.
         .target(
             name: "Cluster",
             dependencies: [
+                "Node",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -73,7 +74,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Node", "Functions", "Tender", "Accelerator",
+                "Cluster", "Node", "Functions", "Tender", "Accelerator",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -88,7 +89,7 @@ let package = Package(
         .target(
             name: "KumoCommands",
             dependencies: [
-                "Tender", "Accelerator", "Functions", "Node", "Gateway", "KVM", "CSandbox",
+                "Tender", "Accelerator", "Functions", "Node", "Cluster", "Gateway", "KVM", "CSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

@@ -107,9 +107,9 @@ extension Gateway {
             var guestMemory: UInt64
             var guestMemoryUsed: UInt64
         }
-        return try json(Health(functions: deploymentCount, instances: await scheduler.instanceCount(),
-                               fpgas: await scheduler.inventory.count, fpgasFree: await scheduler.inventory.freeCount,
-                               pooledProcesses: scheduler.pooledProcesses, guestMemory: scheduler.memory.total,
-                               guestMemoryUsed: scheduler.memory.used))
+        let node = await self.node.capacity()
+        return try json(Health(functions: deploymentCount, instances: node.instances, fpgas: node.fpgas, fpgasFree: node.fpgasFree,
+                               pooledProcesses: node.pooledProcesses, guestMemory: node.guestMemory,
+                               guestMemoryUsed: node.guestMemoryUsed))
     }
 }

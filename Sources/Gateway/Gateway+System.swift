@@ -40,7 +40,7 @@ extension Gateway {
         let records = try store.functions(tenant: tenant.admin ? nil : tenant.name)
         var infos: [FunctionInfo] = []
         for record in records {
-            if let info = info(record, instances: await scheduler.instances(of: record.name)) { infos.append(info) }
+            if let info = info(record, instances: await node.instances(of: record.name)) { infos.append(info) }
         }
         return try json(infos)
     }
@@ -48,7 +48,7 @@ extension Gateway {
     func describeFunction(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let tenant = try authenticate(request)
         let record = try owned(try functionName(context), by: tenant)
-        guard let info = info(record, instances: await scheduler.instances(of: record.name)) else {
+        guard let info = info(record, instances: await node.instances(of: record.name)) else {
             throw GatewayError.internalError("the stored config of \(record.name) does not decode; deploy it again")
         }
         return try json(info)
@@ -64,8 +64,8 @@ extension Gateway {
             throw Self.ownedElsewhere(name)
         }
         let limits = try requestedLimits(request)
-        let nodeHasFPGAs = await scheduler.inventory.count > 0
-        let memory = scheduler.memory
+        let nodeHasFPGAs = await node.capacity().fpgas > 0
+        let node = self.node
         let upload = try await ImageUpload.receive(request, into: images.directory, limit: configuration.imageLimit)
         defer { upload.discard() }
         let written: (record: FunctionRecord, created: Bool) = try images.admit(upload) { config in
@@ -75,7 +75,7 @@ extension Gateway {
             // Limits that could never fit are refused now, not at every invocation.
             let needed = Deployment(name: name, tenant: tenant.name, imagePath: "", version: "", config: config,
                                     limits: limits).instanceMemory
-            do { try memory.check(needed, tenant: tenant.name) } catch let refusal as MemoryBudget.Refusal {
+            do { try node.checkMemory(needed, tenant: tenant.name) } catch let refusal as MemoryBudget.Refusal {
                 throw GatewayError.badRequest(refusal.description)
             }
             let now = Date()
@@ -117,7 +117,7 @@ extension Gateway {
         try store.deleteFunction(record.name)
         setDeployment(nil, name: record.name)
         metricHandles.forget(function: record.name)
-        await scheduler.remove(function: record.name)
+        await node.remove(function: record.name)
         images.prune(keeping: store.imagesInUse)
         return try json(["removed": record.name])
     }
@@ -148,7 +148,7 @@ extension Gateway {
 
     func accelerators(_ request: Request) async throws -> Response {
         let tenant = try authenticate(request)
-        var cards = await scheduler.inventory.snapshot()
+        var cards = await node.accelerators()
         let grants = try store.grants(tenant: tenant.admin ? nil : tenant.name, limit: 50)
         if !tenant.admin {
             // Others' tenancy is not this tenant's business: show only that a card is taken.
@@ -213,7 +213,7 @@ extension Gateway {
                                             memoryLimit: memoryLimit)) else {
             throw GatewayError.conflict("tenant \(create.name) exists")
         }
-        scheduler.memory.setCap(memoryLimit.map(UInt64.init), tenant: create.name)
+        node.setMemoryCap(memoryLimit.map(UInt64.init), tenant: create.name, uncapped: false)
         return try json(["name": create.name, "token": token], status: .created)
     }
 }

@@ -5,17 +5,18 @@ import Functions
 import Logging
 import Metrics
 import Node
+import Cluster
 import Synchronization
 import Tender
 
-/// The embedded control plane: the store, the image cache, the node's
-/// scheduler and FPGA inventory, and the deployed functions in memory (so an
-/// invocation never reads the database).
+/// The control plane's HTTP side: tenants, functions and their images, async calls,
+/// and the deployed functions in memory (so an invocation never reads the database).
+/// It reaches the node that runs instances through a `NodeClient` it is given.
 public final class Gateway: Sendable {
     public let configuration: GatewayConfiguration
     let store: Store
     let images: ImageCache
-    let scheduler: NodeScheduler
+    let node: any NodeClient
     let logs: LogBuffer
     let logger: Logger
     private let deployments = Mutex<[String: Deployment]>([:])
@@ -23,35 +24,17 @@ public final class Gateway: Sendable {
     let metricHandles = MetricHandles()
     let connections: ConnectionCounts
 
-    /// Opens (or creates) the data directory; creates the admin tenant on first start.
-    public init(configuration: GatewayConfiguration, logger: Logger) throws {
+    public init(configuration: GatewayConfiguration, state: GatewayState, node: any NodeClient, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        self.node = node
         connections = ConnectionCounts(total: configuration.maxConnections, perClient: configuration.maxClientConnections)
-        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        store = try Store(path: configuration.databasePath)
+        store = state.store
+        logs = state.logs
         images = try ImageCache(directory: configuration.imageDirectory)
-        let logs = LogBuffer(store: store, logger: logger)
-        self.logs = logs
-        let store = self.store
-        let inventory = FPGAInventory(count: configuration.fpgaCount, reconfigureCost: configuration.fpgaReconfigure) { event in
-            do {
-                try store.record(GrantRecord(id: nil, at: event.at, kind: event.kind.rawValue, card: event.card,
-                                             tenant: event.tenant, function: event.function, instance: event.instance,
-                                             detail: event.detail))
-            } catch { logger.error("cannot record an FPGA \(event.kind.rawValue): \(error)") }
-        }
-        var launch = InstanceLaunch(executable: configuration.instanceExecutable, hiddenPaths: [configuration.dataDirectory])
-        launch.testHooks = configuration.testHooks
-        let pool = ProcessPool(launch: launch, size: configuration.poolSize, logger: logger)
-        let memory = MemoryBudget(total: configuration.guestMemory, defaultTenantCap: configuration.tenantMemory)
+        let store = self.store, logs = self.logs
         for tenant in try store.tenants() {
-            memory.setCap(tenant.memoryLimit.map(UInt64.init), tenant: tenant.name, uncapped: tenant.admin)
-        }
-        scheduler = NodeScheduler(pool: pool, inventory: inventory, fpgaPatience: configuration.fpgaPatience,
-                                  memory: memory, memoryPatience: configuration.memoryPatience,
-                                  logger: logger) { function, instance, line in
-            logs.append(function: function, instance: instance, stream: line.stream, text: line.text)
+            node.setMemoryCap(tenant.memoryLimit.map(UInt64.init), tenant: tenant.name, uncapped: tenant.admin)
         }
         let callbacks = CallbackSender(policy: configuration.callbackPolicy, logger: logger) { delivery, outcome in
             // The outcome is the function owner's to read (kumo logs), not every holder of the call id's.
@@ -67,7 +50,7 @@ public final class Gateway: Sendable {
         for record in try store.functions(tenant: nil).sorted(by: { $0.updated < $1.updated }) {
             guard let deployment = try? deployment(from: record) else { continue }
             deployments.withLock { $0[record.name] = deployment }
-            scheduler.expect(deployment)
+            node.expect(deployment)
         }
     }
 
@@ -77,7 +60,7 @@ public final class Gateway: Sendable {
         guard try !store.hasAdmin() else { return false }
         let token = Tokens.generate()
         _ = try store.insert(TenantRecord(name: "admin", tokenHash: Tokens.hash(token), admin: true, created: Date()))
-        scheduler.memory.setCap(nil, tenant: "admin", uncapped: true)
+        node.setMemoryCap(nil, tenant: "admin", uncapped: true)
         let path = configuration.adminTokenPath
         _ = FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8),
                                            attributes: [.posixPermissions: 0o600])
@@ -96,7 +79,7 @@ public final class Gateway: Sendable {
 
     func setDeployment(_ deployment: Deployment?, name: String) {
         deployments.withLock { $0[name] = deployment }
-        if let deployment { scheduler.expect(deployment) }
+        if let deployment { node.expect(deployment) }
     }
 
     /// One invocation, sync or async, mapped to what HTTP says about it.
@@ -105,7 +88,7 @@ public final class Gateway: Sendable {
         let started = ContinuousClock.now
         let reply: InvocationReply
         do {
-            reply = .completed(try await scheduler.invoke(deployment, Invocation(body: body, environment: environment)))
+            reply = .completed(try await node.invoke(deployment, Invocation(body: body, environment: environment)))
         } catch {
             reply = .refused(Self.refusal(for: error))
         }
@@ -123,15 +106,18 @@ public final class Gateway: Sendable {
     func invokeWarm(function name: String, head: HTTPRequest, uri: URI, body: [UInt8],
                     done: @escaping @Sendable ((HTTPResponse.Status, HTTPFields, [UInt8])) -> Void) -> Bool {
         // A large body could fill the pipe and block the event loop while the instance reads it.
-        guard body.count <= Self.eventLoopBodyLimit, FunctionName.isValid(name), let deployment = deployment(named: name),
-              let instance = scheduler.claimWarm(function: name, version: deployment.version) else { return false }
-        guard let environment = try? CGIEnvironment.make(head: head, uri: uri, function: name, bodyCount: body.count) else {
-            scheduler.unclaim(instance, function: name)
-            return false  // the slow path gives the error
+        guard body.count <= Self.eventLoopBodyLimit, FunctionName.isValid(name), let deployment = deployment(named: name) else {
+            return false
         }
         let started = ContinuousClock.now
-        scheduler.invokeWarm(instance, function: name, invocation: Invocation(body: body, environment: environment),
-                             timeoutSeconds: deployment.config.timeoutSeconds) { [self] result in
+        // Made only once an instance is claimed (a cold start does not pay for it twice);
+        // a bad request gets its error from the slow path.
+        let invocation = { () -> Invocation? in
+            (try? CGIEnvironment.make(head: head, uri: uri, function: name, bodyCount: body.count)).map {
+                Invocation(body: body, environment: $0)
+            }
+        }
+        return node.invokeWarm(deployment, invocation) { [self] result in
             let reply: InvocationReply
             switch result {
             case .success(let outcome): reply = .completed(outcome)
@@ -140,7 +126,6 @@ public final class Gateway: Sendable {
             done(Self.parts(for: reply))
             record(function: name, reply: reply, elapsed: ContinuousClock.now - started)
         }
-        return true
     }
 
     static func refusal(for error: SchedulingError) -> GatewayError {
@@ -170,14 +155,14 @@ public final class Gateway: Sendable {
         metricHandles.latency(function: name).recordNanoseconds(Int64(Tender.nanoseconds(elapsed)))
     }
 
-    /// Runs until cancelled: the log writer, the async calls, the scheduler.
+    /// Runs until cancelled: the log writer, the async calls, the node.
     func startBackground() async {
-        await scheduler.start()
+        await node.start()
         await asyncCalls.start(gateway: self)
     }
 
     public func shutdown() async {
-        await scheduler.shutdown()
+        await node.shutdown()
         logs.flush()
     }
 }

@@ -12,17 +12,7 @@ public struct GatewayConfiguration: Sendable {
     /// Largest image a deploy uploads, bytes; streamed to disk, never held whole in
     /// memory. At most what an instance takes as its image (FrameIO.maxBlob).
     public var imageLimit = FrameIO.maxBlob
-    public var fpgaCount = 2
-    public var fpgaReconfigure: Duration = .milliseconds(100)
-    /// How long a request that needs an FPGA waits for one before 503.
-    public var fpgaPatience: Duration = .seconds(2)
-    /// Instance processes kept started ahead of need.
-    public var poolSize = 2
     public var defaultLimits = InstanceLimits()
-    /// The `kumo` executable that runs `kumo instance`.
-    public var instanceExecutable: String
-    /// Instances honour the test suite's hooks (never in production).
-    public var testHooks = false
     /// Where async-call callbacks may go (public addresses, and the ranges allowed here).
     public var callbackPolicy = CallbackPolicy()
     /// A connection whose request head or body stalls, or that sits idle between
@@ -36,23 +26,11 @@ public struct GatewayConfiguration: Sendable {
     public var asyncRetention: Duration = .seconds(24 * 3600)
     public var asyncStorageBytes = 1 << 30
     public var asyncPendingPerTenant = 1000
-    /// Guest memory (and FPGA device memory) this node promises its instances at
-    /// once; a tenant without a cap of its own may hold `tenantMemory` of it. A
-    /// start that does not fit waits `memoryPatience`, then gets 503.
-    public var guestMemory = GatewayConfiguration.safeShareOfHostMemory
-    public var tenantMemory = GatewayConfiguration.safeShareOfHostMemory / 2
-    public var memoryPatience: Duration = .seconds(2)
-
-    /// Two thirds of the host's memory: the rest is the node's own, the page cache's and the OS's.
-    public static var safeShareOfHostMemory: UInt64 {
-        UInt64(max(sysconf(Int32(_SC_PHYS_PAGES)), 0)) * UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 0)) / 3 * 2
-    }
     /// Async calls run at most this many at once.
     public var asyncConcurrency = 4
 
-    public init(dataDirectory: String, instanceExecutable: String) {
+    public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
-        self.instanceExecutable = instanceExecutable
     }
 
     var databasePath: String { dataDirectory + "/kumo.sqlite" }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Functions
+import Cluster
 import Gateway
 import Logging
 import Node
@@ -88,11 +89,17 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try configuration()
+        let nodeConfig = try nodeConfiguration(dataDirectory: config.dataDirectory)
         var logger = Logger(label: "kumo.serve")
         logger.logLevel = common.verbose ? .debug : .info
         GatewayMetrics.bootstrap()
         let gateway: Gateway
-        do { gateway = try Gateway(configuration: config, logger: logger) } catch {
+        do {
+            let state = try GatewayState.open(config, logger: logger)
+            let node = LocalNode(configuration: nodeConfig, logger: logger, onGrant: state.grantRecorder(logger: logger),
+                                 logSink: state.logSink)
+            gateway = try Gateway(configuration: config, state: state, node: node, logger: logger)
+        } catch {
             throw fail("cannot open \(config.dataDirectory): \(error)")
         }
         if try gateway.ensureAdmin() {
@@ -106,7 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await gateway.run { port in
             let url = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
             try? (url + "\n").write(toFile: urlFile, atomically: true, encoding: .utf8)
-            print("kumo: serving on \(url) (\(config.fpgaCount) FPGAs, data in \(config.dataDirectory))")
+            print("kumo: serving on \(url) (\(nodeConfig.fpgaCount) FPGAs, data in \(config.dataDirectory))")
             fflush(nil)
         }
         try? FileManager.default.removeItem(atPath: urlFile)
@@ -115,32 +122,10 @@ struct ServeCommand: AsyncParsableCommand {
     func configuration() throws -> GatewayConfiguration {
         let env = ProcessInfo.processInfo.environment
         let data = dataDir ?? env["KUMO_DATA"] ?? (NSHomeDirectory() + "/.local/share/kumo")
-        guard let executable = Bundle.main.executablePath else { throw fail("cannot find the kumo executable for instances") }
-        var c = GatewayConfiguration(dataDirectory: (data as NSString).standardizingPath, instanceExecutable: executable)
+        var c = GatewayConfiguration(dataDirectory: (data as NSString).standardizingPath)
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a TCP port") }
         c.port = port
         c.host = host
-        guard (0...64).contains(fpgas) else { throw ValidationError("--fpgas must be 0...64") }
-        c.fpgaCount = fpgas
-        c.fpgaReconfigure = try duration(fpgaReconfigure, "--fpga-reconfigure", max: 600)
-        c.fpgaPatience = try duration(fpgaWait, "--fpga-wait", max: 600)
-        guard (0...64).contains(pool) else { throw ValidationError("--pool must be 0...64") }
-        c.poolSize = pool
-        c.testHooks = testHooks
-        if let guestMemory {
-            guard let bytes = Sizes.parse(guestMemory), bytes >= 8 << 20 else {
-                throw ValidationError("--guest-memory '\(guestMemory)' is not a size like 16G (at least 8M)")
-            }
-            c.guestMemory = bytes
-            c.tenantMemory = bytes / 2
-        }
-        if let tenantMemory {
-            guard let bytes = Sizes.parse(tenantMemory), bytes >= 8 << 20, bytes <= c.guestMemory else {
-                throw ValidationError("--tenant-memory '\(tenantMemory)' is not a size like 8G, at most --guest-memory")
-            }
-            c.tenantMemory = bytes
-        }
-        c.memoryPatience = try duration(memoryWait, "--memory-wait", max: 600)
         c.idleTimeout = try duration(idleTimeout, "--idle-timeout", max: 3600)
         guard c.idleTimeout > .zero else { throw ValidationError("--idle-timeout must be more than 0") }
         guard (1...1_000_000).contains(maxConnections), (1...maxConnections).contains(maxClientConnections) else {
@@ -174,6 +159,35 @@ struct ServeCommand: AsyncParsableCommand {
         let keep = try duration(keepAlive, "--keep-alive", max: 86_400)
         c.defaultLimits = InstanceLimits(maxInstances: maxInstances, queueLimit: queue,
                                          keepAliveSeconds: Double(keep.components.seconds) + Double(keep.components.attoseconds) / 1e18)
+        return c
+    }
+
+    /// The node in this process: its pool, cards and guest memory.
+    func nodeConfiguration(dataDirectory: String) throws -> LocalNode.Configuration {
+        guard let executable = Bundle.main.executablePath else { throw fail("cannot find the kumo executable for instances") }
+        var launch = InstanceLaunch(executable: executable, hiddenPaths: [dataDirectory])
+        launch.testHooks = testHooks
+        var c = LocalNode.Configuration(launch: launch)
+        guard (0...64).contains(fpgas) else { throw ValidationError("--fpgas must be 0...64") }
+        c.fpgaCount = fpgas
+        c.fpgaReconfigure = try duration(fpgaReconfigure, "--fpga-reconfigure", max: 600)
+        c.fpgaPatience = try duration(fpgaWait, "--fpga-wait", max: 600)
+        guard (0...64).contains(pool) else { throw ValidationError("--pool must be 0...64") }
+        c.poolSize = pool
+        if let guestMemory {
+            guard let bytes = Sizes.parse(guestMemory), bytes >= 8 << 20 else {
+                throw ValidationError("--guest-memory '\(guestMemory)' is not a size like 16G (at least 8M)")
+            }
+            c.guestMemory = bytes
+            c.tenantMemory = bytes / 2
+        }
+        if let tenantMemory {
+            guard let bytes = Sizes.parse(tenantMemory), bytes >= 8 << 20, bytes <= c.guestMemory else {
+                throw ValidationError("--tenant-memory '\(tenantMemory)' is not a size like 8G, at most --guest-memory")
+            }
+            c.tenantMemory = bytes
+        }
+        c.memoryPatience = try duration(memoryWait, "--memory-wait", max: 600)
         return c
     }
 

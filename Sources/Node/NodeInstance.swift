@@ -3,7 +3,7 @@ import Synchronization
 
 /// One instance: its process and its life. The life is under a lock of its own
 /// because two parties take idle instances: the scheduler (an actor) and the
-/// gateway's event-loop fast lane (`NodeScheduler.claimWarm`). Whoever claims
+/// gateway's event-loop fast lane (`NodeScheduler.invokeWarm`). Whoever claims
 /// an instance has it alone until it is released.
 public final class NodeInstance: Sendable {
     public let id: String

@@ -94,22 +94,21 @@ public actor NodeScheduler {
 
     // MARK: the fast lane (no actor hop: the gateway's event loop calls these)
 
-    /// A warm idle instance of this version, claimed, or nil (then use `invoke`).
-    public nonisolated func claimWarm(function: String, version: String) -> NodeInstance? {
-        lanes.withLock { $0[function]?.instances.reversed().first { $0.claim(version: version) } }
-    }
-
-    /// Gives back a claim the caller did not use.
-    public nonisolated func unclaim(_ instance: NodeInstance, function: String) {
-        instance.unclaim()
-        if lanes.withLock({ $0[function]?.waiting ?? 0 }) > 0 { Task { await self.serveWaiter(function) } }
-    }
-
-    /// Runs one request on a claimed instance; `completion` runs on the instance's
-    /// reader thread, before the scheduler's bookkeeping.
-    public nonisolated func invokeWarm(_ instance: NodeInstance, function: String, invocation: Invocation, timeoutSeconds: Double,
-                                       completion: @escaping @Sendable (Result<InvocationOutcome, SchedulingError>) -> Void) {
-        let request = prepare(instance, invocation, timeoutSeconds: timeoutSeconds)
+    /// Runs one request on a warm idle instance of this deployment's version, if there
+    /// is one and `invocation` gives one (else false: use `invoke`). `completion` runs on
+    /// the instance's reader thread, before the scheduler's bookkeeping.
+    public nonisolated func invokeWarm(_ deployment: Deployment, _ makeInvocation: () -> Invocation?,
+                                       completion: @escaping @Sendable (Result<InvocationOutcome, SchedulingError>) -> Void) -> Bool {
+        let function = deployment.name
+        guard let instance = lanes.withLock({ $0[function]?.instances.reversed().first { $0.claim(version: deployment.version) } }) else {
+            return false
+        }
+        guard let invocation = makeInvocation() else {
+            instance.unclaim()
+            if lanes.withLock({ $0[function]?.waiting ?? 0 }) > 0 { Task { await self.serveWaiter(function) } }
+            return false
+        }
+        let request = prepare(instance, invocation, timeoutSeconds: deployment.config.timeoutSeconds)
         instance.process.invoke(request, body: invocation.body) { [self] answer in
             switch answer {
             case .success(let (result, output)):
@@ -120,6 +119,7 @@ public actor NodeScheduler {
                 returnWarm(instance, function: function, ended: true)
             }
         }
+        return true
     }
 
     /// Idle again at once (the next request of a client in a loop must find it);
