@@ -58,11 +58,13 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
-        // What spans machines: NodeClient (LocalNode: the node in this process), the etcd client.
+        // What spans machines: NodeClient (LocalNode: the node in this process), the StateStore
+        // (SQLite for the embedded default), the etcd client.
         .target(
             name: "Cluster",
             dependencies: [
                 "Node",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -70,7 +72,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // `kumo serve`: the HTTP gateway and its SQLite state.
+        // The HTTP gateway: routes, tenants and tokens, images, async calls, metrics, OpenAPI.
         .target(
             name: "Gateway",
             dependencies: [
@@ -79,7 +81,6 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),

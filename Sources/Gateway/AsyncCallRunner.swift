@@ -1,10 +1,11 @@
+import Cluster
 import Foundation
 import Logging
 
 /// Runs accepted async calls. Each is in SQLite before the 202 goes out; a
 /// call the server was running when it died goes back to the queue on start.
 actor AsyncCallRunner {
-    let store: Store
+    let store: any StateStore
     let concurrency: Int
     let callbacks: CallbackSender
     let logger: Logger
@@ -12,17 +13,17 @@ actor AsyncCallRunner {
     private var running = 0
     private var gateway: Gateway?
 
-    init(store: Store, concurrency: Int, callbacks: CallbackSender, logger: Logger) {
+    init(store: any StateStore, concurrency: Int, callbacks: CallbackSender, logger: Logger) {
         self.store = store
         self.concurrency = max(concurrency, 1)
         self.callbacks = callbacks
         self.logger = logger
     }
 
-    func start(gateway: Gateway) {
+    func start(gateway: Gateway) async {
         self.gateway = gateway
         do {
-            let unfinished = try store.unfinishedCalls()
+            let unfinished = try await store.unfinishedCalls()
             if !unfinished.isEmpty { logger.info("resuming \(unfinished.count) accepted async calls") }
             queue += unfinished.map(\.id)
         } catch {
@@ -35,13 +36,13 @@ actor AsyncCallRunner {
 
     /// Drops finished calls past their retention (or past the storage cap), at most
     /// once per minute (or per retention, when that is shorter).
-    func pruneIfDue(retention: Duration, maxBytes: Int) {
+    func pruneIfDue(retention: Duration, maxBytes: Int) async {
         let now = ContinuousClock.now
         guard now - lastPrune >= min(retention, .seconds(60)) else { return }
         lastPrune = now
         let seconds = Double(retention.components.seconds) + Double(retention.components.attoseconds) / 1e18
         do {
-            let removed = try store.pruneCalls(finishedBefore: Date().addingTimeInterval(-seconds), maxBytes: maxBytes)
+            let removed = try await store.pruneCalls(finishedBefore: Date().addingTimeInterval(-seconds), maxBytes: maxBytes)
             if removed > 0 { logger.info("dropped \(removed) finished async calls past their retention") }
         } catch {
             logger.error("cannot prune async calls: \(error)")
@@ -71,9 +72,9 @@ actor AsyncCallRunner {
     }
 
     private func process(_ id: String) async {
-        guard let gateway, var call = try? store.call(id), call.state != .done else { return }
+        guard let gateway, var call = try? await store.call(id), call.state != .done else { return }
         call.state = .running
-        try? store.update(call)
+        try? await store.update(call)
         let environment = (try? JSONDecoder().decode([String].self, from: Data(call.environment.utf8))) ?? []
         let reply = await gateway.invoke(function: call.function, body: [UInt8](call.body),
                                          environment: environment + ["KUMO_CALL_ID=\(id)"])
@@ -89,7 +90,7 @@ actor AsyncCallRunner {
             call.detail = error.description
             call.response = Data()
         }
-        do { try store.update(call) } catch { logger.error("cannot record async call \(id): \(error)") }
+        do { try await store.update(call) } catch { logger.error("cannot record async call \(id): \(error)") }
         if let callback = call.callback, let url = URL(string: callback) {
             await callbacks.enqueue(.init(callID: id, function: call.function, url: url, body: call.response ?? Data(),
                                           httpStatus: call.httpStatus ?? 0, code: call.code))

@@ -1,3 +1,4 @@
+import Cluster
 import HTTPTypes
 import NIOCore
 import NIOHTTPTypes

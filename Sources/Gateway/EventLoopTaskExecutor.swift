@@ -1,3 +1,4 @@
+import Cluster
 import NIOCore
 
 /// Runs a task's jobs on the NIO event loop that took its request. A cold

@@ -1,3 +1,4 @@
+import Cluster
 import Foundation
 import Functions
 import HTTPTypes
@@ -86,14 +87,14 @@ extension Gateway {
         let pendingCap = configuration.asyncPendingPerTenant
         let tooMany = GatewayError.busy("\(pendingCap) async calls to this tenant's functions are pending; retry later", retryAfter: 5)
         // Refused before the body is read; checked again, atomically, where the call is recorded.
-        if try store.pendingCalls(tenant: owner) >= pendingCap { throw tooMany }
+        if try await store.pendingCalls(tenant: owner) >= pendingCap { throw tooMany }
         let body = try await self.body(request, limit: configuration.bodyLimit)
         let environment = try CGIEnvironment.make(head: request.head, uri: request.uri, function: name, bodyCount: body.count)
         let id = UUID().uuidString.lowercased()
         let encoded = String(decoding: try JSONEncoder().encode(environment), as: UTF8.self)
         let accepted: Bool
         do {
-            accepted = try store.insert(CallRecord(id: id, function: name, state: .queued, body: Data(body), environment: encoded,
+            accepted = try await store.insert(CallRecord(id: id, function: name, state: .queued, body: Data(body), environment: encoded,
                                                    callback: callback, created: Date()),
                                         tenant: owner, pendingBelow: pendingCap)
         } catch {
@@ -106,28 +107,28 @@ extension Gateway {
                                  resultURL: "/system/calls/\(id)/result"), status: .accepted)
     }
 
-    func call(_ context: BasicRequestContext) throws -> CallRecord {
+    func call(_ context: BasicRequestContext) async throws -> CallRecord {
         let id = context.parameters.get("id") ?? ""
         guard id.count <= 64, id.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
             throw GatewayError.badRequest("'\(id.prefix(64))' is not a call id")
         }
-        guard let call = try store.call(id) else {
+        guard let call = try await store.call(id) else {
             throw GatewayError.notFound("no async call \(id)")
         }
         return call
     }
 
     /// GET /system/calls/{id}: where the call is.
-    func callStatus(_ context: BasicRequestContext) throws -> Response {
-        let call = try self.call(context)
+    func callStatus(_ context: BasicRequestContext) async throws -> Response {
+        let call = try await self.call(context)
         return try json(CallStatus(id: call.id, function: call.function, state: call.state.rawValue,
                                httpStatus: call.httpStatus, code: call.code, detail: call.detail,
                                responseBytes: call.response?.count, created: call.created, finished: call.finished))
     }
 
     /// GET /system/calls/{id}/result: the response as the sync call would have given it; 202 while pending.
-    func callResult(_ context: BasicRequestContext) throws -> Response {
-        let call = try self.call(context)
+    func callResult(_ context: BasicRequestContext) async throws -> Response {
+        let call = try await self.call(context)
         guard call.state == .done, let status = call.httpStatus else {
             return try json(["id": call.id, "state": call.state.rawValue], status: .accepted)
         }

@@ -1,3 +1,4 @@
+import Cluster
 import Foundation
 import Functions
 import HTTPTypes
@@ -17,22 +18,22 @@ extension Gateway {
             router.on(RouterPath(path), method: method, use: handler)
         }
         on(.get, "/healthz") { _, _ in try await self.health() }
-        on(.get, "/metrics") { request, _ in try self.metrics(request) }
+        on(.get, "/metrics") { request, _ in try await self.metrics(request) }
         on(.get, "/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"],
                      body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
         on(.post, "/function/:name") { request, context in try await self.invokeSync(request, context) }
         on(.post, "/async-function/:name") { request, context in try await self.invokeAsync(request, context) }
-        on(.get, "/system/calls/:id") { _, context in try self.callStatus(context) }
-        on(.get, "/system/calls/:id/result") { _, context in try self.callResult(context) }
+        on(.get, "/system/calls/:id") { _, context in try await self.callStatus(context) }
+        on(.get, "/system/calls/:id/result") { _, context in try await self.callResult(context) }
         on(.get, "/system/functions") { request, _ in try await self.listFunctions(request) }
         on(.get, "/system/functions/:name") { request, context in try await self.describeFunction(request, context) }
         on(.put, "/system/functions/:name") { request, context in try await self.deploy(request, context) }
         on(.delete, "/system/functions/:name") { request, context in try await self.removeFunction(request, context) }
-        on(.get, "/system/functions/:name/logs") { request, context in try self.functionLogs(request, context) }
+        on(.get, "/system/functions/:name/logs") { request, context in try await self.functionLogs(request, context) }
         on(.get, "/system/accelerators") { request, _ in try await self.accelerators(request) }
-        on(.get, "/system/tenants") { request, _ in try self.listTenants(request) }
+        on(.get, "/system/tenants") { request, _ in try await self.listTenants(request) }
         on(.post, "/system/tenants") { request, _ in try await self.createTenant(request) }
         router.add(middleware: MethodNotAllowedMiddleware(table: table))
         return router

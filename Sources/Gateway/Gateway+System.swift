@@ -1,3 +1,4 @@
+import Cluster
 import Foundation
 import Functions
 import HTTPTypes
@@ -7,13 +8,13 @@ import Tender
 
 extension Gateway {
     /// The tenant whose bearer token this is.
-    func authenticate(_ request: Request) throws -> TenantRecord {
+    func authenticate(_ request: Request) async throws -> TenantRecord {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             throw GatewayError.unauthorized(
                 "send 'Authorization: Bearer TOKEN': kumo serve wrote the admin token to admin-token in its data directory; `kumo tenant create NAME` makes a tenant's")
         }
         let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-        guard let tenant = try store.tenant(tokenHash: Tokens.hash(token)) else {
+        guard let tenant = try await store.tenant(tokenHash: Tokens.hash(token)) else {
             throw GatewayError.unauthorized("the token is not valid here; check KUMO_TOKEN or --token")
         }
         return tenant
@@ -28,16 +29,16 @@ extension Gateway {
     }
 
     /// The function, if this tenant may see it (its own, or any for the admin).
-    func owned(_ name: String, by tenant: TenantRecord) throws -> FunctionRecord {
-        guard let record = try store.function(name), tenant.admin || record.tenant == tenant.name else {
+    func owned(_ name: String, by tenant: TenantRecord) async throws -> FunctionRecord {
+        guard let record = try await store.function(name), tenant.admin || record.tenant == tenant.name else {
             throw GatewayError.notFound("no function named '\(name)' is deployed for tenant \(tenant.name)")
         }
         return record
     }
 
     func listFunctions(_ request: Request) async throws -> Response {
-        let tenant = try authenticate(request)
-        let records = try store.functions(tenant: tenant.admin ? nil : tenant.name)
+        let tenant = try await authenticate(request)
+        let records = try await store.functions(tenant: tenant.admin ? nil : tenant.name)
         var infos: [FunctionInfo] = []
         for record in records {
             if let info = info(record, instances: await node.instances(of: record.name)) { infos.append(info) }
@@ -46,8 +47,8 @@ extension Gateway {
     }
 
     func describeFunction(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let tenant = try authenticate(request)
-        let record = try owned(try functionName(context), by: tenant)
+        let tenant = try await authenticate(request)
+        let record = try await owned(try functionName(context), by: tenant)
         guard let info = info(record, instances: await node.instances(of: record.name)) else {
             throw GatewayError.internalError("the stored config of \(record.name) does not decode; deploy it again")
         }
@@ -58,9 +59,9 @@ extension Gateway {
     /// Ownership is checked early (to refuse before the upload) and decided again
     /// where the record is written, so a slow upload cannot take a name over.
     func deploy(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let tenant = try authenticate(request)
+        let tenant = try await authenticate(request)
         let name = try functionName(context)
-        if let existing = try store.function(name), existing.tenant != tenant.name, !tenant.admin {
+        if let existing = try await store.function(name), existing.tenant != tenant.name, !tenant.admin {
             throw Self.ownedElsewhere(name)
         }
         let limits = try requestedLimits(request)
@@ -68,7 +69,7 @@ extension Gateway {
         let node = self.node
         let upload = try await ImageUpload.receive(request, into: images.directory, limit: configuration.imageLimit)
         defer { upload.discard() }
-        let written: (record: FunctionRecord, created: Bool) = try images.admit(upload) { config in
+        let written: (record: FunctionRecord, created: Bool) = try await images.admit(upload) { config in
             if config.accelerator == .fpga, !nodeHasFPGAs {
                 throw GatewayError.badRequest("\(name) needs an FPGA and this node has none (kumo serve --fpgas N)")
             }
@@ -80,19 +81,19 @@ extension Gateway {
             }
             let now = Date()
             do {
-                return try store.deploy(FunctionRecord(
+                return try await store.deploy(FunctionRecord(
                     name: name, tenant: tenant.name, image: upload.hash, imageBytes: upload.byteCount,
                     config: String(decoding: try JSONEncoder().encode(config), as: UTF8.self),
                     limits: String(decoding: try JSONEncoder().encode(limits), as: UTF8.self),
                     created: now, updated: now), by: tenant)
-            } catch Store.DeployRefusal.ownedByAnotherTenant {
+            } catch DeployRefusal.ownedByAnotherTenant {
                 throw Self.ownedElsewhere(name)
             }
         }
         let record = written.record
         setDeployment(try deployment(from: record), name: name)
         logs.append(function: name, instance: "-", stream: "kumo", text: "deployed image \(upload.hash.prefix(12)) by \(tenant.name)\n")
-        images.prune(keeping: store.imagesInUse)
+        await images.prune(keeping: store.imagesInUse)
         guard let info = info(record) else { throw GatewayError.internalError("cannot describe \(name)") }
         return try json(info, status: written.created ? .created : .ok)
     }
@@ -112,13 +113,13 @@ extension Gateway {
     }
 
     func removeFunction(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let tenant = try authenticate(request)
-        let record = try owned(try functionName(context), by: tenant)
-        try store.deleteFunction(record.name)
+        let tenant = try await authenticate(request)
+        let record = try await owned(try functionName(context), by: tenant)
+        try await store.deleteFunction(record.name)
         setDeployment(nil, name: record.name)
         metricHandles.forget(function: record.name)
         await node.remove(function: record.name)
-        images.prune(keeping: store.imagesInUse)
+        await images.prune(keeping: store.imagesInUse)
         return try json(["removed": record.name])
     }
 
@@ -135,21 +136,21 @@ extension Gateway {
         try integer(raw, name, in: range) ?? value
     }
 
-    func functionLogs(_ request: Request, _ context: BasicRequestContext) throws -> Response {
-        let tenant = try authenticate(request)
-        let record = try owned(try functionName(context), by: tenant)
+    func functionLogs(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let tenant = try await authenticate(request)
+        let record = try await owned(try functionName(context), by: tenant)
         let q = request.uri.queryParameters
         let after = try Self.integer(q["after"], "after", in: 0...Int64.max, default: 0)
         let limit = Int(try Self.integer(q["limit"], "limit", in: 1...5000, default: 500))
-        logs.flush()
-        let lines = try store.logs(function: record.name, after: after, limit: limit)
+        await logs.flush()
+        let lines = try await store.logs(function: record.name, after: after, limit: limit)
         return try json(LogLines(lines: lines, next: lines.last?.id ?? after))
     }
 
     func accelerators(_ request: Request) async throws -> Response {
-        let tenant = try authenticate(request)
+        let tenant = try await authenticate(request)
         var cards = await node.accelerators()
-        let grants = try store.grants(tenant: tenant.admin ? nil : tenant.name, limit: 50)
+        let grants = try await store.grants(tenant: tenant.admin ? nil : tenant.name, limit: 50)
         if !tenant.admin {
             // Others' tenancy is not this tenant's business: show only that a card is taken.
             for i in cards.indices where cards[i].tenant != nil && cards[i].tenant != tenant.name {
@@ -163,31 +164,31 @@ extension Gateway {
 
     /// GET /metrics: Prometheus text. The admin sees every series; a tenant sees
     /// the node-wide ones and those of its own functions, never others' names.
-    func metrics(_ request: Request) throws -> Response {
-        let tenant = try authenticate(request)
+    func metrics(_ request: Request) async throws -> Response {
+        let tenant = try await authenticate(request)
         var text = GatewayMetrics.registry.emitToBuffer()
         if !tenant.admin {
-            let own = Set(try store.functions(tenant: tenant.name).map(\.name))
+            let own = Set(try await store.functions(tenant: tenant.name).map(\.name))
             text = GatewayMetrics.only(functions: own, from: text)
         }
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                         body: .init(byteBuffer: ByteBuffer(bytes: text)))
     }
 
-    func listTenants(_ request: Request) throws -> Response {
-        let tenant = try authenticate(request)
+    func listTenants(_ request: Request) async throws -> Response {
+        let tenant = try await authenticate(request)
         guard tenant.admin else { throw GatewayError.forbidden("only the admin token lists tenants") }
         struct Tenant: Encodable {
             var name: String
             var admin: Bool
             var created: Date
         }
-        return try json(try store.tenants().map { Tenant(name: $0.name, admin: $0.admin, created: $0.created) })
+        return try json(try await store.tenants().map { Tenant(name: $0.name, admin: $0.admin, created: $0.created) })
     }
 
     /// POST /system/tenants {"name": ...}: admin only; the new token is shown once.
     func createTenant(_ request: Request) async throws -> Response {
-        let tenant = try authenticate(request)
+        let tenant = try await authenticate(request)
         guard tenant.admin else { throw GatewayError.forbidden("only the admin token creates tenants") }
         let bytes = try await body(request, limit: 4096)
         struct Create: Decodable {
@@ -209,7 +210,7 @@ extension Gateway {
             throw GatewayError.badRequest("tenant name '\(create.name)' \(FunctionName.rule)")
         }
         let token = Tokens.generate()
-        guard try store.insert(TenantRecord(name: create.name, tokenHash: Tokens.hash(token), admin: false, created: Date(),
+        guard try await store.insert(TenantRecord(name: create.name, tokenHash: Tokens.hash(token), admin: false, created: Date(),
                                             memoryLimit: memoryLimit)) else {
             throw GatewayError.conflict("tenant \(create.name) exists")
         }

@@ -14,7 +14,7 @@ import Tender
 /// It reaches the node that runs instances through a `NodeClient` it is given.
 public final class Gateway: Sendable {
     public let configuration: GatewayConfiguration
-    let store: Store
+    let store: any StateStore
     let images: ImageCache
     let node: any NodeClient
     let logs: LogBuffer
@@ -24,7 +24,7 @@ public final class Gateway: Sendable {
     let metricHandles = MetricHandles()
     let connections: ConnectionCounts
 
-    public init(configuration: GatewayConfiguration, state: GatewayState, node: any NodeClient, logger: Logger) throws {
+    public init(configuration: GatewayConfiguration, state: GatewayState, node: any NodeClient, logger: Logger) async throws {
         self.configuration = configuration
         self.logger = logger
         self.node = node
@@ -33,21 +33,22 @@ public final class Gateway: Sendable {
         logs = state.logs
         images = try ImageCache(directory: configuration.imageDirectory)
         let store = self.store, logs = self.logs
-        for tenant in try store.tenants() {
+        for tenant in try await store.tenants() {
             node.setMemoryCap(tenant.memoryLimit.map(UInt64.init), tenant: tenant.name, uncapped: tenant.admin)
         }
         let callbacks = CallbackSender(policy: configuration.callbackPolicy, logger: logger) { delivery, outcome in
             // The outcome is the function owner's to read (kumo logs), not every holder of the call id's.
             logs.append(function: delivery.function, instance: "-", stream: "kumo",
                         text: "async call \(delivery.callID): callback to \(delivery.url.host ?? "?"): \(outcome)\n")
-            if var call = try? store.call(delivery.callID) {
+            Task {
+                guard var call = try? await store.call(delivery.callID) else { return }
                 call.callbackResult = outcome
-                try? store.update(call)
+                try? await store.update(call)
             }
         }
         asyncCalls = AsyncCallRunner(store: store, concurrency: configuration.asyncConcurrency, callbacks: callbacks, logger: logger)
         // The most recently deployed last: those are the images pooled processes keep ready.
-        for record in try store.functions(tenant: nil).sorted(by: { $0.updated < $1.updated }) {
+        for record in try await store.functions(tenant: nil).sorted(by: { $0.updated < $1.updated }) {
             guard let deployment = try? deployment(from: record) else { continue }
             deployments.withLock { $0[record.name] = deployment }
             node.expect(deployment)
@@ -56,10 +57,10 @@ public final class Gateway: Sendable {
 
     /// The admin token: made on first start, kept in DATA/admin-token (mode 0600).
     /// Returns true when it was made now.
-    public func ensureAdmin() throws -> Bool {
-        guard try !store.hasAdmin() else { return false }
+    public func ensureAdmin() async throws -> Bool {
+        guard try await !store.hasAdmin() else { return false }
         let token = Tokens.generate()
-        _ = try store.insert(TenantRecord(name: "admin", tokenHash: Tokens.hash(token), admin: true, created: Date()))
+        _ = try await store.insert(TenantRecord(name: "admin", tokenHash: Tokens.hash(token), admin: true, created: Date()))
         node.setMemoryCap(nil, tenant: "admin", uncapped: true)
         let path = configuration.adminTokenPath
         _ = FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8),
@@ -163,7 +164,7 @@ public final class Gateway: Sendable {
 
     public func shutdown() async {
         await node.shutdown()
-        logs.flush()
+        await logs.flush()
     }
 }
 

@@ -1,3 +1,4 @@
+import Cluster
 import Metrics
 import Prometheus
 import Synchronization

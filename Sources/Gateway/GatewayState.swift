@@ -1,29 +1,40 @@
+import Cluster
 import Foundation
 import Logging
 import Node
 
-/// What the gateway keeps in its data directory: the store, and the function logs
-/// buffered ahead of it. Opened before the node, which reports into it.
+/// What the gateway keeps: the state store, and the function logs buffered ahead
+/// of it. Opened before the node, which reports into it.
 public struct GatewayState: Sendable {
-    let store: Store
+    let store: any StateStore
     let logs: LogBuffer
+    /// The node's FPGA grants and releases, written in the order they happened.
+    private let grants: AsyncStream<GrantRecord>.Continuation
 
-    /// Opens (or creates) the data directory and its database.
+    /// The embedded default: SQLite in the data directory (created if missing).
     public static func open(_ configuration: GatewayConfiguration, logger: Logger) throws -> GatewayState {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        let store = try Store(path: configuration.databasePath)
-        return GatewayState(store: store, logs: LogBuffer(store: store, logger: logger))
+        return GatewayState(store: try SQLiteStateStore(path: configuration.databasePath), logger: logger)
+    }
+
+    init(store: any StateStore, logger: Logger) {
+        self.store = store
+        logs = LogBuffer(store: store, logger: logger)
+        let (stream, continuation) = AsyncStream.makeStream(of: GrantRecord.self)
+        grants = continuation
+        Task {
+            for await grant in stream {
+                do { try await store.record(grant) } catch { logger.error("cannot record an FPGA \(grant.kind): \(error)") }
+            }
+        }
     }
 
     /// Records a node's FPGA grants and releases (the grant/release record, `kumo accelerators --grants`).
-    public func grantRecorder(logger: Logger) -> @Sendable (FPGAGrantEvent) -> Void {
-        let store = self.store
+    public var grantRecorder: @Sendable (FPGAGrantEvent) -> Void {
+        let grants = self.grants
         return { event in
-            do {
-                try store.record(GrantRecord(id: nil, at: event.at, kind: event.kind.rawValue, card: event.card,
-                                             tenant: event.tenant, function: event.function, instance: event.instance,
-                                             detail: event.detail))
-            } catch { logger.error("cannot record an FPGA \(event.kind.rawValue): \(error)") }
+            grants.yield(GrantRecord(id: nil, at: event.at, kind: event.kind.rawValue, card: event.card, tenant: event.tenant,
+                                     function: event.function, instance: event.instance, detail: event.detail))
         }
     }
 

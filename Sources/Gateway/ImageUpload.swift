@@ -1,3 +1,4 @@
+import Cluster
 import Crypto
 import Foundation
 import Hummingbird

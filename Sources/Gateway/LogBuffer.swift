@@ -1,3 +1,4 @@
+import Cluster
 import Foundation
 import Logging
 import Synchronization
@@ -8,10 +9,10 @@ final class LogBuffer: Sendable {
     static let maxLineBytes = 16 << 10
     static let keepPerFunction = 5_000
     private let pending = Mutex<[LogRecord]>([])
-    private let store: Store
+    private let store: any StateStore
     private let logger: Logger
 
-    init(store: Store, logger: Logger) {
+    init(store: any StateStore, logger: Logger) {
         self.store = store
         self.logger = logger
     }
@@ -24,11 +25,11 @@ final class LogBuffer: Sendable {
     }
 
     /// Writes what is pending; prunes old lines now and then.
-    func flush(prune: Bool = false) {
+    func flush(prune: Bool = false) async {
         let batch = pending.withLock { p in defer { p = [] }; return p }
         do {
-            if !batch.isEmpty { try store.append(batch) }
-            if prune { try store.pruneLogs(keep: Self.keepPerFunction) }
+            if !batch.isEmpty { try await store.append(batch) }
+            if prune { try await store.pruneLogs(keep: Self.keepPerFunction) }
         } catch {
             logger.error("cannot write function logs: \(error)")
         }
@@ -39,8 +40,8 @@ final class LogBuffer: Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(100))
             rounds += 1
-            flush(prune: rounds % 600 == 0)
+            await flush(prune: rounds % 600 == 0)
         }
-        flush()
+        await flush()
     }
 }

@@ -96,13 +96,13 @@ struct ServeCommand: AsyncParsableCommand {
         let gateway: Gateway
         do {
             let state = try GatewayState.open(config, logger: logger)
-            let node = LocalNode(configuration: nodeConfig, logger: logger, onGrant: state.grantRecorder(logger: logger),
+            let node = LocalNode(configuration: nodeConfig, logger: logger, onGrant: state.grantRecorder,
                                  logSink: state.logSink)
-            gateway = try Gateway(configuration: config, state: state, node: node, logger: logger)
+            gateway = try await Gateway(configuration: config, state: state, node: node, logger: logger)
         } catch {
             throw fail("cannot open \(config.dataDirectory): \(error)")
         }
-        if try gateway.ensureAdmin() {
+        if try await gateway.ensureAdmin() {
             print("kumo: created the admin tenant; its token is in \(config.adminTokenPath)")
         } else {
             print("kumo: admin token: \(config.adminTokenPath)")

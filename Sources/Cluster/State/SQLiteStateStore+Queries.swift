@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-extension Store {
+extension SQLiteStateStore {
     // MARK: tenants
 
     public func tenant(tokenHash: String) throws -> TenantRecord? {
@@ -16,7 +16,6 @@ extension Store {
         try db.read { try TenantRecord.filter(Column("admin") == true).fetchCount($0) > 0 }
     }
 
-    /// false when the name is taken.
     public func insert(_ tenant: TenantRecord) throws -> Bool {
         try db.write { db in
             guard try TenantRecord.fetchOne(db, key: tenant.name) == nil else { return false }
@@ -38,15 +37,6 @@ extension Store {
         }
     }
 
-    /// Why a deploy was not written.
-    public enum DeployRefusal: Error, Sendable {
-        case ownedByAnotherTenant
-    }
-
-    /// Writes a deploy of `function.name` by `deployer`, deciding ownership in the
-    /// same transaction as the write: a name another tenant holds is refused
-    /// (unless the deployer is the admin), a replaced function keeps its owner and
-    /// creation date. Returns the record written and whether the name was new.
     public func deploy(_ function: FunctionRecord, by deployer: TenantRecord) throws -> (record: FunctionRecord, created: Bool) {
         try db.write { db in
             var record = function
@@ -67,15 +57,13 @@ extension Store {
         _ = try db.write { try FunctionRecord.deleteOne($0, key: name) }
     }
 
-    /// Hashes of images some function still uses (the rest of the cache can go).
     public func imagesInUse() throws -> Set<String> {
         try db.read { Set(try String.fetchAll($0, sql: "SELECT DISTINCT image FROM functions")) }
     }
 
     // MARK: async calls
 
-    /// Records an accepted call unless functions `tenant` owns already have `limit` calls not
-    /// finished: count and insert are one transaction, so concurrent requests cannot pass the cap together.
+    /// Count and insert are one transaction, so concurrent requests cannot pass the cap together.
     public func insert(_ call: CallRecord, tenant: String, pendingBelow limit: Int) throws -> Bool {
         try db.write { db in
             guard try Self.pendingCalls(db, tenant: tenant) < limit else { return false }
@@ -92,7 +80,6 @@ extension Store {
         try db.write { try call.update($0) }
     }
 
-    /// Calls not finished yet for functions `tenant` owns.
     public func pendingCalls(tenant: String) throws -> Int {
         try db.read { try Self.pendingCalls($0, tenant: tenant) }
     }
@@ -104,8 +91,6 @@ extension Store {
             """, arguments: [tenant]) ?? 0
     }
 
-    /// Drops finished calls older than `before`, then the oldest finished ones
-    /// while the stored bodies and results pass `maxBytes`. Returns how many went.
     @discardableResult
     public func pruneCalls(finishedBefore before: Date, maxBytes: Int) throws -> Int {
         try db.write { db in
@@ -123,7 +108,6 @@ extension Store {
         }
     }
 
-    /// Calls accepted but not finished; those a killed server was running go back to the queue.
     public func unfinishedCalls() throws -> [CallRecord] {
         try db.write { db in
             try db.execute(sql: "UPDATE calls SET state = 'queued' WHERE state = 'running'")
@@ -138,7 +122,6 @@ extension Store {
         try db.write { try grant.insert($0) }
     }
 
-    /// The newest grants and releases, of one tenant's instances or (nil) of all.
     public func grants(tenant: String?, limit: Int) throws -> [GrantRecord] {
         try db.read { db in
             let all = GrantRecord.order(Column("id").desc)
@@ -157,7 +140,6 @@ extension Store {
         }
     }
 
-    /// Keeps the newest `keep` lines per function.
     public func pruneLogs(keep: Int) throws {
         try db.write { db in
             try db.execute(sql: """

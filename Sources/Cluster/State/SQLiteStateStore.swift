@@ -1,11 +1,11 @@
 import Foundation
 import GRDB
 
-/// `kumo serve`'s state, in SQLite (WAL) in the data directory: tenants,
+/// The embedded default's state, in SQLite (WAL) in the data directory: tenants,
 /// functions, async calls, FPGA grants and function logs. Every accepted
 /// deploy and async call is committed before the gateway answers, so a
 /// killed server loses none of them.
-public final class Store: Sendable {
+public final class SQLiteStateStore: StateStore {
     let db: DatabasePool
 
     public init(path: String) throws {
@@ -73,68 +73,4 @@ public final class Store: Sendable {
         }
         return m
     }
-}
-
-public struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
-    public static let databaseTableName = "tenants"
-    public var name: String
-    public var tokenHash: String
-    public var admin: Bool
-    public var created: Date
-    /// Guest memory its instances may hold at once, bytes; nil: the node's default cap.
-    public var memoryLimit: Int64?
-}
-
-public struct FunctionRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
-    public static let databaseTableName = "functions"
-    public var name: String
-    public var tenant: String
-    /// SHA-256 of the image, its name in the image cache.
-    public var image: String
-    public var imageBytes: Int
-    /// ImageConfig and InstanceLimits, as JSON.
-    public var config: String
-    public var limits: String
-    public var created: Date
-    public var updated: Date
-}
-
-public struct CallRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
-    public static let databaseTableName = "calls"
-    public enum State: String, Codable, Sendable { case queued, running, done }
-    public var id: String
-    public var function: String
-    public var state: State
-    public var body: Data
-    public var environment: String
-    public var callback: String?
-    public var httpStatus: Int?
-    public var code: Int?
-    public var detail: String?
-    public var response: Data?
-    public var callbackResult: String?
-    public var created: Date
-    public var finished: Date?
-}
-
-public struct GrantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
-    public static let databaseTableName = "grants"
-    public var id: Int64?
-    public var at: Date
-    public var kind: String
-    public var card: String
-    public var tenant: String
-    public var function: String
-    public var instance: String
-    public var detail: String
-}
-
-public struct LogRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
-    public static let databaseTableName = "logs"
-    public var id: Int64?
-    public var at: Date
-    public var function: String
-    public var instance: String
-    public var stream: String
-    public var text: String
 }
