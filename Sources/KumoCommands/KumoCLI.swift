@@ -10,7 +10,7 @@ public struct KumoCLI: AsyncParsableCommand {
         subcommands: [BuildCommand.self, RunCommand.self, ServeCommand.self, DeployCommand.self, InvokeCommand.self,
                       ListCommand.self, DescribeCommand.self, LogsCommand.self, RemoveCommand.self,
                       AcceleratorsCommand.self, TenantCommand.self, CallCommand.self, BenchCommand.self,
-                      XclbinCommand.self, InstanceCommand.self])
+                      XclbinCommand.self, NodeCommand.self, NodesCommand.self, InstanceCommand.self])
 
     public init() {}
 

@@ -25,18 +25,6 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Where state, images and the admin token live (default: $KUMO_DATA or ~/.local/share/kumo).")
     var dataDir: String?
 
-    @Option(help: "Emulated FPGAs on this node.")
-    var fpgas = 2
-
-    @Option(name: .customLong("fpga-reconfigure"), help: "Modelled time to load a new bitstream, e.g. 100ms.")
-    var fpgaReconfigure = "100ms"
-
-    @Option(name: .customLong("fpga-wait"), help: "How long a request waits for a free FPGA before 503.")
-    var fpgaWait = "2s"
-
-    @Option(help: "Instance processes kept started ahead of need.")
-    var pool = 2
-
     @Option(name: .customLong("body-limit"), help: "Largest request body, e.g. 6M.")
     var bodyLimit = "6M"
 
@@ -73,23 +61,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("async-pending"), help: "Async calls a tenant's functions may have pending; past it, 429.")
     var asyncPending = 1000
 
-    @Option(name: .customLong("guest-memory"), help: "Guest memory (FPGA device memory included) promised to instances at once, e.g. 16G (default: two thirds of the host's).")
-    var guestMemory: String?
-
-    @Option(name: .customLong("tenant-memory"), help: "Of it, what one tenant without a cap of its own may hold (default: half).")
-    var tenantMemory: String?
-
-    @Option(name: .customLong("memory-wait"), help: "How long a start that does not fit waits for memory before 503.")
-    var memoryWait = "2s"
-
-    @Flag(name: .customLong("test-hooks"), help: .hidden)
-    var testHooks = false
-
+    @OptionGroup var node: NodeOptions
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
         let config = try configuration()
-        let nodeConfig = try nodeConfiguration(dataDirectory: config.dataDirectory)
+        let nodeConfig = try node.configuration(dataDirectory: config.dataDirectory)
         var logger = Logger(label: "kumo.serve")
         logger.logLevel = common.verbose ? .debug : .info
         GatewayMetrics.bootstrap()
@@ -126,13 +103,13 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a TCP port") }
         c.port = port
         c.host = host
-        c.idleTimeout = try duration(idleTimeout, "--idle-timeout", max: 3600)
+        c.idleTimeout = try parseDuration(idleTimeout, "--idle-timeout", max: 3600)
         guard c.idleTimeout > .zero else { throw ValidationError("--idle-timeout must be more than 0") }
         guard (1...1_000_000).contains(maxConnections), (1...maxConnections).contains(maxClientConnections) else {
             throw ValidationError("--max-connections must be 1...1000000 and --max-client-connections 1...--max-connections")
         }
         c.maxConnections = maxConnections
-        c.asyncRetention = try duration(asyncRetention, "--async-retention", max: 366 * 86_400)
+        c.asyncRetention = try parseDuration(asyncRetention, "--async-retention", max: 366 * 86_400)
         guard let storage = Sizes.parse(asyncStorage), storage > 0, storage <= 1 << 40 else {
             throw ValidationError("--async-storage '\(asyncStorage)' is not a size like 1G")
         }
@@ -156,45 +133,9 @@ struct ServeCommand: AsyncParsableCommand {
         c.imageLimit = Int(images)
         guard (1...256).contains(maxInstances) else { throw ValidationError("--max-instances must be 1...256") }
         guard (0...10_000).contains(queue) else { throw ValidationError("--queue must be 0...10000") }
-        let keep = try duration(keepAlive, "--keep-alive", max: 86_400)
+        let keep = try parseDuration(keepAlive, "--keep-alive", max: 86_400)
         c.defaultLimits = InstanceLimits(maxInstances: maxInstances, queueLimit: queue,
                                          keepAliveSeconds: Double(keep.components.seconds) + Double(keep.components.attoseconds) / 1e18)
         return c
-    }
-
-    /// The node in this process: its pool, cards and guest memory.
-    func nodeConfiguration(dataDirectory: String) throws -> LocalNode.Configuration {
-        guard let executable = Bundle.main.executablePath else { throw fail("cannot find the kumo executable for instances") }
-        var launch = InstanceLaunch(executable: executable, hiddenPaths: [dataDirectory])
-        launch.testHooks = testHooks
-        var c = LocalNode.Configuration(launch: launch)
-        guard (0...64).contains(fpgas) else { throw ValidationError("--fpgas must be 0...64") }
-        c.fpgaCount = fpgas
-        c.fpgaReconfigure = try duration(fpgaReconfigure, "--fpga-reconfigure", max: 600)
-        c.fpgaPatience = try duration(fpgaWait, "--fpga-wait", max: 600)
-        guard (0...64).contains(pool) else { throw ValidationError("--pool must be 0...64") }
-        c.poolSize = pool
-        if let guestMemory {
-            guard let bytes = Sizes.parse(guestMemory), bytes >= 8 << 20 else {
-                throw ValidationError("--guest-memory '\(guestMemory)' is not a size like 16G (at least 8M)")
-            }
-            c.guestMemory = bytes
-            c.tenantMemory = bytes / 2
-        }
-        if let tenantMemory {
-            guard let bytes = Sizes.parse(tenantMemory), bytes >= 8 << 20, bytes <= c.guestMemory else {
-                throw ValidationError("--tenant-memory '\(tenantMemory)' is not a size like 8G, at most --guest-memory")
-            }
-            c.tenantMemory = bytes
-        }
-        c.memoryPatience = try duration(memoryWait, "--memory-wait", max: 600)
-        return c
-    }
-
-    func duration(_ text: String, _ flag: String, max: Double) throws -> Duration {
-        guard let s = Durations.parse(text), s >= 0, s <= max else {
-            throw ValidationError("\(flag) '\(text)' is not a duration like 100ms or 2s (at most \(Int(max))s)")
-        }
-        return .nanoseconds(Int64(s * 1e9))
     }
 }

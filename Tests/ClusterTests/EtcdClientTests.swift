@@ -1,5 +1,6 @@
 import Cluster
 import Foundation
+import KumoTestSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

@@ -1,28 +1,25 @@
 import Foundation
-import KumoTestSupport
-import Testing
 
 /// Real etcd members (Debian's etcd-server) on free loopback ports with their own
 /// data directories, started for one test and stopped with it: never the system service.
-final class EtcdMembers: @unchecked Sendable {  // processes, touched by the test that owns them
-    struct Member {
-        var name: String
-        var clientURL: String
-        var peerURL: String
-        var process: Process?
+public final class EtcdMembers: @unchecked Sendable {  // processes, touched by the test that owns them
+    public struct Member {
+        public var name: String
+        public var clientURL: String
+        public var peerURL: String
+        public var process: Process?
     }
 
-    static let executable = "/usr/bin/etcd"
-    let directory: String
-    private(set) var members: [Member]
+    public static let executable = "/usr/bin/etcd"
+    public let directory: String
+    public private(set) var members: [Member]
 
-    var endpoints: [String] { members.map(\.clientURL) }
+    public var endpoints: [String] { members.map(\.clientURL) }
 
     /// Starts `count` members as one cluster and waits until it has a leader.
-    init(count: Int) throws {
+    public init(count: Int) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
-            Issue.record("etcd is missing at \(Self.executable): run scripts/setup.sh (it installs Debian's etcd-server)")
-            throw CocoaError(.fileNoSuchFile)
+            throw TestSetupError("etcd is missing at \(Self.executable): run scripts/setup.sh (it installs Debian's etcd-server)")
         }
         directory = NSTemporaryDirectory() + "kumo-etcd-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -40,7 +37,7 @@ final class EtcdMembers: @unchecked Sendable {  // processes, touched by the tes
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    func start(_ i: Int) throws {
+    public func start(_ i: Int) throws {
         let cluster = members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
         let member = members[i]
         let process = Process()
@@ -61,7 +58,7 @@ final class EtcdMembers: @unchecked Sendable {  // processes, touched by the tes
     }
 
     /// Kills member `i` (SIGKILL).
-    func kill(_ i: Int) {
+    public func kill(_ i: Int) {
         guard let process = members[i].process else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -69,13 +66,12 @@ final class EtcdMembers: @unchecked Sendable {  // processes, touched by the tes
     }
 
     /// Waits, with a deadline, until each listed member answers /health with a leader.
-    func waitUntilHealthy(_ indices: [Int], within seconds: Double = 30) throws {
+    public func waitUntilHealthy(_ indices: [Int], within seconds: Double = 30) throws {
         let deadline = Date().addingTimeInterval(seconds)
         for i in indices {
             while !Self.healthy(members[i].clientURL) {
                 guard Date() < deadline else {
-                    Issue.record("etcd member \(members[i].name) not healthy within \(seconds) s")
-                    throw CocoaError(.executableLoad)
+                    throw TestSetupError("etcd member \(members[i].name) not healthy within \(seconds) s")
                 }
                 usleep(50_000)
             }
@@ -90,16 +86,22 @@ final class EtcdMembers: @unchecked Sendable {  // processes, touched by the tes
 }
 
 /// Ports free on 127.0.0.1 right now (bound and released; etcd binds them next).
-enum FreePorts {
-    static func take(_ count: Int) throws -> [Int] {
+public enum FreePorts {
+    public static func take(_ count: Int) throws -> [Int] {
         var sockets: [Int32] = []
         defer { sockets.forEach { close($0) } }
         var ports: [Int] = []
         for _ in 0..<count {
-            let (fd, port) = try #require(LoopbackSocket.bind())
+            guard let (fd, port) = LoopbackSocket.bind() else { throw TestSetupError("no free loopback port") }
             sockets.append(fd)
             ports.append(port)
         }
         return ports
     }
+}
+
+/// A test's setup could not be made; the message says what is missing.
+public struct TestSetupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,53 @@
+import Foundation
+import Node
+
+/// What a node publishes about itself under its lease: who it is, what it has and
+/// what it uses. Gateways and `kumo nodes` read it; it goes with the node's lease.
+public struct NodeRecord: Codable, Sendable, Equatable {
+    public var name: String
+    /// `ClusterProtocol.version` of the node's kumo.
+    public var version: String
+    public var lease: Int64
+    public var registered: Date
+    public var published: Date
+    public var capacity: NodeCapacity
+    /// Each FPGA card and the bitstream it holds.
+    public var cards: [FPGACardState]
+
+    public init(name: String, version: String, lease: Int64, registered: Date, published: Date, capacity: NodeCapacity,
+                cards: [FPGACardState]) {
+        self.name = name
+        self.version = version
+        self.lease = lease
+        self.registered = registered
+        self.published = published
+        self.capacity = capacity
+        self.cards = cards
+    }
+}
+
+/// The version of what nodes and gateways say to each other: a gateway refuses a node of another.
+public enum ClusterProtocol {
+    public static let version = "kumo-cluster/1"
+}
+
+/// Where the cluster's membership lives in etcd.
+public enum ClusterKeys {
+    /// `/kumo/nodes/NAME`: a node's record, attached to its lease (it goes when the node does).
+    public static let nodes = "/kumo/nodes/"
+    /// `/kumo/node-names/NAME`: every name that ever registered (no lease): a name here
+    /// without a record under `nodes` is a lost node.
+    public static let nodeNames = "/kumo/node-names/"
+
+    public static func node(_ name: String) -> String { nodes + name }
+    public static func nodeName(_ name: String) -> String { nodeNames + name }
+}
+
+/// Node names: what may follow /kumo/nodes/ and appear in headers.
+public enum NodeName {
+    public static func isValid(_ name: String) -> Bool {
+        (1...63).contains(name.utf8.count)
+            && name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d }
+            && name.first != "-"
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Cluster
+import Foundation
+import Functions
+import Node
+
+/// What a node is made of: `kumo serve`'s node in the embedded default, and `kumo node`'s.
+struct NodeOptions: ParsableArguments {
+    @Option(help: "Emulated FPGAs on this node.")
+    var fpgas = 2
+
+    @Option(name: .customLong("fpga-reconfigure"), help: "Modelled time to load a new bitstream, e.g. 100ms.")
+    var fpgaReconfigure = "100ms"
+
+    @Option(name: .customLong("fpga-wait"), help: "How long a request waits for a free FPGA before 503.")
+    var fpgaWait = "2s"
+
+    @Option(help: "Instance processes kept started ahead of need.")
+    var pool = 2
+
+    @Option(name: .customLong("guest-memory"), help: "Guest memory (FPGA device memory included) promised to instances at once, e.g. 16G (default: two thirds of the host's).")
+    var guestMemory: String?
+
+    @Option(name: .customLong("tenant-memory"), help: "Of it, what one tenant without a cap of its own may hold (default: half).")
+    var tenantMemory: String?
+
+    @Option(name: .customLong("memory-wait"), help: "How long a start that does not fit waits for memory before 503.")
+    var memoryWait = "2s"
+
+    @Flag(name: .customLong("test-hooks"), help: .hidden)
+    var testHooks = false
+
+    /// The node's configuration; its instances never see `dataDirectory`.
+    func configuration(dataDirectory: String) throws -> LocalNode.Configuration {
+        guard let executable = Bundle.main.executablePath else { throw fail("cannot find the kumo executable for instances") }
+        var launch = InstanceLaunch(executable: executable, hiddenPaths: [dataDirectory])
+        launch.testHooks = testHooks
+        var c = LocalNode.Configuration(launch: launch)
+        guard (0...64).contains(fpgas) else { throw ValidationError("--fpgas must be 0...64") }
+        c.fpgaCount = fpgas
+        c.fpgaReconfigure = try parseDuration(fpgaReconfigure, "--fpga-reconfigure", max: 600)
+        c.fpgaPatience = try parseDuration(fpgaWait, "--fpga-wait", max: 600)
+        guard (0...64).contains(pool) else { throw ValidationError("--pool must be 0...64") }
+        c.poolSize = pool
+        if let guestMemory {
+            guard let bytes = Sizes.parse(guestMemory), bytes >= 8 << 20 else {
+                throw ValidationError("--guest-memory '\(guestMemory)' is not a size like 16G (at least 8M)")
+            }
+            c.guestMemory = bytes
+            c.tenantMemory = bytes / 2
+        }
+        if let tenantMemory {
+            guard let bytes = Sizes.parse(tenantMemory), bytes >= 8 << 20, bytes <= c.guestMemory else {
+                throw ValidationError("--tenant-memory '\(tenantMemory)' is not a size like 8G, at most --guest-memory")
+            }
+            c.tenantMemory = bytes
+        }
+        c.memoryPatience = try parseDuration(memoryWait, "--memory-wait", max: 600)
+        return c
+    }
+}
+
+/// A duration flag ("100ms", "2s") in 0...max seconds.
+func parseDuration(_ text: String, _ flag: String, max: Double) throws -> Duration {
+    guard let s = Durations.parse(text), s >= 0, s <= max else {
+        throw ValidationError("\(flag) '\(text)' is not a duration like 100ms or 2s (at most \(Int(max))s)")
+    }
+    return .nanoseconds(Int64(s * 1e9))
+}
