@@ -7,11 +7,15 @@ extension EtcdClient {
         return response.kvs?.first.map(\.record)
     }
 
-    /// Every key that starts with `prefix`, in key order, `limit` at most (0: no limit),
-    /// as of `revision` (nil: the latest).
-    public func range(prefix: String, limit: Int = 0, revision: Int64? = nil) async throws(EtcdError) -> EtcdRange {
+    /// Every key that starts with `prefix`, in key order (`descending`: last key first),
+    /// `limit` at most (0: no limit), created at `createdFrom` or later, as of `revision` (nil: the latest);
+    /// `keysOnly`: the values are left out (empty).
+    public func range(prefix: String, limit: Int = 0, descending: Bool = false, createdFrom: Int64? = nil,
+                      keysOnly: Bool = false, revision: Int64? = nil) async throws(EtcdError) -> EtcdRange {
         let request = EtcdWire.RangeRequest(key: Data(prefix.utf8), range_end: Self.rangeEnd(ofPrefix: prefix),
-                                            limit: limit > 0 ? .init(Int64(limit)) : nil, revision: revision.map { .init($0) })
+                                            limit: limit > 0 ? .init(Int64(limit)) : nil, revision: revision.map { .init($0) },
+                                            keys_only: keysOnly ? true : nil, sort_order: descending ? "DESCEND" : nil, sort_target: descending ? "KEY" : nil,
+                                            min_create_revision: createdFrom.map { .init($0) })
         let response = try await call("/v3/kv/range", request, as: EtcdWire.RangeResponse.self)
         return EtcdRange(values: (response.kvs ?? []).map(\.record), revision: response.header?.revision?.value ?? 0,
                          more: response.more ?? false)

@@ -55,7 +55,9 @@ enum EtcdWire {
         var limit: Int64Text?
         var revision: Int64Text?
         var keys_only: Bool?
-        var count_only: Bool?
+        var sort_order: String?
+        var sort_target: String?
+        var min_create_revision: Int64Text?
     }
 
     struct RangeResponse: Decodable {

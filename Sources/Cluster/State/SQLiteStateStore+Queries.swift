@@ -18,7 +18,8 @@ extension SQLiteStateStore {
 
     public func insert(_ tenant: TenantRecord) throws -> Bool {
         try db.write { db in
-            guard try TenantRecord.fetchOne(db, key: tenant.name) == nil else { return false }
+            guard try TenantRecord.fetchOne(db, key: tenant.name) == nil,
+                  try TenantRecord.filter(Column("tokenHash") == tenant.tokenHash).fetchCount(db) == 0 else { return false }
             try tenant.insert(db)
             return true
         }
