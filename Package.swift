@@ -63,12 +63,22 @@ let package = Package(
         .target(
             name: "Cluster",
             dependencies: [
-                "Node",
+                "Node", "Functions",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // A node agent's internal API (kumo node): what the cluster's gateways call.
+        .target(
+            name: "NodeAgent",
+            dependencies: [
+                "Cluster", "Node", "Functions",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -90,7 +100,7 @@ let package = Package(
         .target(
             name: "KumoCommands",
             dependencies: [
-                "Tender", "Accelerator", "Functions", "Node", "Cluster", "Gateway", "KVM", "CSandbox",
+                "Tender", "Accelerator", "Functions", "Node", "Cluster", "NodeAgent", "Gateway", "KVM", "CSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

@@ -7,6 +7,8 @@ import Node
 public final class LocalNode: NodeClient {
     /// What the node is made of.
     public struct Configuration: Sendable {
+        /// The name invocations' responses give (X-Kumo-Node): `kumo node --name`, or "local".
+        public var name = "local"
         /// The `kumo` executable that runs `kumo instance`, and the paths instances must not see.
         public var launch: InstanceLaunch
         /// Instance processes kept started ahead of need.
@@ -33,10 +35,12 @@ public final class LocalNode: NodeClient {
     }
 
     let scheduler: NodeScheduler
+    public let name: String
 
     /// `onGrant`: each FPGA grant and release, for the record; `logSink`: instances' log lines.
     public init(configuration c: Configuration, logger: Logger,
                 onGrant: @escaping @Sendable (FPGAGrantEvent) -> Void, logSink: @escaping NodeScheduler.LogSink) {
+        name = c.name
         let inventory = FPGAInventory(count: c.fpgaCount, reconfigureCost: c.fpgaReconfigure, record: onGrant)
         let pool = ProcessPool(launch: c.launch, size: c.poolSize, logger: logger)
         let memory = MemoryBudget(total: c.guestMemory, defaultTenantCap: c.tenantMemory)
@@ -49,12 +53,21 @@ public final class LocalNode: NodeClient {
     public func expect(_ deployment: Deployment) { scheduler.expect(deployment) }
 
     public func invoke(_ deployment: Deployment, _ invocation: Invocation) async throws(SchedulingError) -> InvocationOutcome {
-        try await scheduler.invoke(deployment, invocation)
+        var outcome = try await scheduler.invoke(deployment, invocation)
+        outcome.node = name
+        return outcome
     }
 
     public func invokeWarm(_ deployment: Deployment, _ invocation: () -> Invocation?,
                            completion: @escaping @Sendable (Result<InvocationOutcome, SchedulingError>) -> Void) -> Bool {
-        scheduler.invokeWarm(deployment, invocation, completion: completion)
+        let name = self.name
+        return scheduler.invokeWarm(deployment, invocation) { result in
+            completion(result.map { outcome in
+                var named = outcome
+                named.node = name
+                return named
+            })
+        }
     }
 
     public func remove(function: String) async { await scheduler.remove(function: function) }

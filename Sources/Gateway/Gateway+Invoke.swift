@@ -11,6 +11,8 @@ extension Gateway {
     static let statusHeader = HTTPField.Name("X-Kumo-Status")!
     static let detailHeader = HTTPField.Name("X-Kumo-Detail")!
     static let instanceHeader = HTTPField.Name("X-Kumo-Instance")!
+    /// The node that ran the invocation.
+    static let nodeHeader = HTTPField.Name("X-Kumo-Node")!
     static let coldHeader = HTTPField.Name("X-Kumo-Cold-Start")!
     static let durationHeader = HTTPField.Name("X-Kumo-Duration-Us")!
     static let callbackHeader = HTTPField.Name("X-Callback-Url")!
@@ -59,6 +61,7 @@ extension Gateway {
         case .completed(let outcome):
             var headers: HTTPFields = [.contentType: "application/octet-stream"]
             headers[Self.instanceHeader] = outcome.instance
+            headers[Self.nodeHeader] = outcome.node
             headers[Self.coldHeader] = outcome.coldStart ? "true" : "false"
             headers[Self.durationHeader] = "\(outcome.result.nanoseconds / 1000)"
             if outcome.result.status != .succeeded {

@@ -130,12 +130,12 @@ public final class Gateway: Sendable {
     }
 
     static func refusal(for error: SchedulingError) -> GatewayError {
-        switch error {
-        case .queueFull: return .busy(error.description, retryAfter: 1)
-        case .queueTimeout, .shuttingDown: return .unavailable(error.description, retryAfter: 1)
-        case .noFPGA, .noMemory: return .unavailable(error.description, retryAfter: 2)
-        case .removed: return .notFound(error.description)
-        case .instance: return .badGateway(error.description)
+        switch (error, error.kind) {
+        case (.noFPGA, _), (.noMemory, _): return .unavailable(error.description, retryAfter: 2)
+        case (_, .busy): return .busy(error.description, retryAfter: 1)
+        case (_, .unavailable): return .unavailable(error.description, retryAfter: 1)
+        case (_, .notFound): return .notFound(error.description)
+        case (_, .failed): return .badGateway(error.description)
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cluster
-import Dispatch
+import Hummingbird
+import NodeAgent
 import Foundation
 import Logging
 import Node
@@ -31,6 +32,15 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Seconds the node's lease lasts without renewal (it is renewed every third of it).")
     var ttl = 5
 
+    @Option(help: "TCP port of the node's internal API, which the cluster's gateways call (0: any free one).")
+    var port = 9101
+
+    @Option(help: "Address the internal API listens on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The URL gateways reach the internal API at (default: http://HOST:PORT).")
+    var advertise: String?
+
     @OptionGroup var node: NodeOptions
     @OptionGroup var common: CommonOptions
 
@@ -49,17 +59,45 @@ struct NodeCommand: AsyncParsableCommand {
         let client: EtcdClient
         do { client = try EtcdClient(endpoints: [etcd], logger: logger) } catch { throw fail(error) }
 
-        let agent = NodeAgent(name: nodeName, configuration: nodeConfig, logger: logger)
+        guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a TCP port") }
+        let token: String
+        do { token = try await ClusterToken.ensure(client) } catch { throw fail(error) }
+        var config = nodeConfig
+        config.name = nodeName
+        let agent = NodeRunner(name: nodeName, configuration: config, logger: logger)
+        let images = try ImageFetcher(directory: data + "/images", token: token, limit: FrameIO.maxBlob)
+        let api = NodeAPI(node: { agent.node }, images: images, token: token, bodyLimit: 64 << 20, logger: logger)
+        let (bound, boundPort) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(router: api.router(), configuration: .init(address: .hostname(host, port: port), serverName: "kumo-node"),
+                              onServerRunning: { channel in boundPort.yield(channel.localAddress?.port ?? port) }, logger: logger)
+        // Runs until SIGINT or SIGTERM.
+        let server = Task {
+            defer { boundPort.finish() }
+            try await app.runService()
+        }
+        var listening: Int?
+        for await port in bound {
+            listening = port
+            break
+        }
+        guard let listening else {
+            let why = await server.result
+            throw fail("the internal API could not listen on \(host):\(port): \(why)")
+        }
+        let address = advertise ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(listening)"
+        agent.address = address
+
         let membership = NodeMembership(etcd: client, name: nodeName, ttlSeconds: Int64(ttl), logger: logger) {
             await agent.record()
         }
         await agent.start()
         var registration: NodeMembership.Registration
         do { registration = try await membership.register() } catch {
+            server.cancel()
             await agent.shutdown()
             throw fail(error)
         }
-        print("kumo: node \(nodeName) registered in etcd (lease \(registration.lease), ttl \(ttl)s, \(nodeConfig.fpgaCount) FPGAs)")
+        print("kumo: node \(nodeName) registered in etcd (lease \(registration.lease), ttl \(ttl)s, \(nodeConfig.fpgaCount) FPGAs), serving gateways on \(address)")
         fflush(nil)
         let work = Task {
             while !Task.isCancelled {
@@ -79,41 +117,26 @@ struct NodeCommand: AsyncParsableCommand {
                 }
             }
         }
-        await Self.untilStopped()
+        _ = await server.result
         work.cancel()
         _ = await work.result
         await agent.shutdown()
     }
-
-    /// Returns on SIGINT or SIGTERM.
-    static func untilStopped() async {
-        let waiting = Mutex<CheckedContinuation<Void, Never>?>(nil)
-        let stopped = Mutex(false)
-        let sources = [SIGINT, SIGTERM].map { signo in
-            signal(signo, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
-            source.setEventHandler {
-                stopped.withLock { $0 = true }
-                waiting.withLock { $0.take() }?.resume()
-            }
-            source.resume()
-            return source
-        }
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            waiting.withLock { $0 = done }
-            // A signal that came before the continuation was stored.
-            if stopped.withLock({ $0 }) { waiting.withLock { $0.take() }?.resume() }
-        }
-        sources.forEach { $0.cancel() }
-    }
 }
 
 /// The node this agent runs: a LocalNode, replaced by a fresh one when the lease is lost.
-final class NodeAgent: Sendable {
+final class NodeRunner: Sendable {
     let name: String
     let configuration: LocalNode.Configuration
     let logger: Logger
     private let current: Mutex<LocalNode>
+    private let advertised = Mutex("")
+
+    /// The internal API's URL, published in the node's record.
+    var address: String {
+        get { advertised.withLock { $0 } }
+        set { advertised.withLock { $0 = newValue } }
+    }
 
     init(name: String, configuration: LocalNode.Configuration, logger: Logger) {
         self.name = name
@@ -146,7 +169,7 @@ final class NodeAgent: Sendable {
 
     func record() async -> NodeRecord {
         let node = self.node
-        return NodeRecord(name: name, version: ClusterProtocol.version, lease: 0, registered: Date(), published: Date(),
+        return NodeRecord(name: name, address: address, version: ClusterProtocol.version, lease: 0, registered: Date(), published: Date(),
                           capacity: await node.capacity(), cards: await node.accelerators())
     }
 }

@@ -64,6 +64,16 @@ public struct InvocationOutcome: Sendable {
     public var output: [UInt8]
     public var coldStart: Bool
     public var instance: String
+    /// The node that ran it (filled in by the NodeClient that reached it).
+    public var node = ""
+
+    public init(result: InvokeResult, output: [UInt8], coldStart: Bool, instance: String, node: String = "") {
+        self.result = result
+        self.output = output
+        self.coldStart = coldStart
+        self.instance = instance
+        self.node = node
+    }
 }
 
 public enum SchedulingError: Error, CustomStringConvertible, Sendable {
@@ -74,6 +84,31 @@ public enum SchedulingError: Error, CustomStringConvertible, Sendable {
     case instance(InstanceFailure)
     case removed(function: String)
     case shuttingDown
+    /// A refusal a remote node sent, by its kind.
+    case remote(RefusalKind, String)
+    /// The node that was to run it could not be reached, or went away mid-request.
+    case unreachable(node: String, reason: String)
+
+    /// What a refusal means for the caller, whichever node it came from.
+    public enum RefusalKind: String, Codable, Sendable {
+        /// Full now: retry soon (429).
+        case busy
+        /// Not available for a while: memory, cards, shutting down (503).
+        case unavailable
+        case notFound
+        /// The instance failed (502).
+        case failed
+    }
+
+    public var kind: RefusalKind {
+        switch self {
+        case .queueFull: return .busy
+        case .queueTimeout, .shuttingDown, .noFPGA, .noMemory: return .unavailable
+        case .removed: return .notFound
+        case .instance, .unreachable: return .failed
+        case .remote(let kind, _): return kind
+        }
+    }
 
     public var description: String {
         switch self {
@@ -86,6 +121,9 @@ public enum SchedulingError: Error, CustomStringConvertible, Sendable {
         case .instance(let e): return "\(e)"
         case .removed(let f): return "\(f) was removed while the request waited"
         case .shuttingDown: return "the node is shutting down"
+        case .remote(_, let message): return message
+        case .unreachable(let node, let reason):
+            return "node \(node) could not run it (\(reason)); a request that may have run is not sent again"
         }
     }
 }

@@ -19,7 +19,7 @@ struct NodeAgentTests {
             FileManager.default.createFile(atPath: directory + ".log", contents: nil)
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + ".log"))
             process.executableURL = URL(fileURLWithPath: try ServeHarness.kumo)
-            process.arguments = ["node", "--data-dir", directory, "--pool", "1"] + arguments
+            process.arguments = ["node", "--data-dir", directory, "--pool", "1", "--port", "0"] + arguments
             process.standardOutput = log
             process.standardError = log
             try process.run()

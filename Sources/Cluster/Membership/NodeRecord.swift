@@ -5,6 +5,8 @@ import Node
 /// what it uses. Gateways and `kumo nodes` read it; it goes with the node's lease.
 public struct NodeRecord: Codable, Sendable, Equatable {
     public var name: String
+    /// Where its internal API answers, e.g. http://10.0.0.5:9101.
+    public var address: String
     /// `ClusterProtocol.version` of the node's kumo.
     public var version: String
     public var lease: Int64
@@ -14,9 +16,10 @@ public struct NodeRecord: Codable, Sendable, Equatable {
     /// Each FPGA card and the bitstream it holds.
     public var cards: [FPGACardState]
 
-    public init(name: String, version: String, lease: Int64, registered: Date, published: Date, capacity: NodeCapacity,
+    public init(name: String, address: String, version: String, lease: Int64, registered: Date, published: Date, capacity: NodeCapacity,
                 cards: [FPGACardState]) {
         self.name = name
+        self.address = address
         self.version = version
         self.lease = lease
         self.registered = registered

@@ -1,0 +1,89 @@
+import Cluster
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Node
+import NIOCore
+
+/// A node agent's internal API, for the cluster's gateways only (each call carries the
+/// cluster token): invoke with the body streamed in and the output out, remove a
+/// function's instances, list them. Images come by content hash from the gateways
+/// that hold them.
+public struct NodeAPI: Sendable {
+    let node: @Sendable () -> LocalNode
+    let images: ImageFetcher
+    let token: String
+    let bodyLimit: Int
+    let logger: Logger
+
+    public init(node: @escaping @Sendable () -> LocalNode, images: ImageFetcher, token: String, bodyLimit: Int, logger: Logger) {
+        self.node = node
+        self.images = images
+        self.token = token
+        self.bodyLimit = bodyLimit
+        self.logger = logger
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.post(RouterPath(RemoteWire.prefix + "/invoke")) { request, _ in try await self.invoke(request) }
+        router.post(RouterPath(RemoteWire.prefix + "/remove/:name")) { request, context in
+            try self.authorize(request)
+            await self.node().remove(function: context.parameters.get("name") ?? "")
+            return Response(status: .noContent)
+        }
+        router.get(RouterPath(RemoteWire.prefix + "/instances/:name")) { request, context in
+            try self.authorize(request)
+            let instances = await self.node().instances(of: context.parameters.get("name") ?? "")
+            return Self.json(try JSONEncoder().encode(instances))
+        }
+        return router
+    }
+
+    func authorize(_ request: Request) throws {
+        guard ClusterToken.accepts(request.headers[.authorization], token: token) else {
+            throw HTTPError(.unauthorized, message: "only the cluster's gateways may call a node")
+        }
+        if let version = request.headers[HTTPField.Name(RemoteWire.versionHeader)!], version != ClusterProtocol.version {
+            throw HTTPError(.conflict, message: "this node speaks \(ClusterProtocol.version), the gateway \(version.prefix(40)); run the same kumo on both")
+        }
+    }
+
+    func invoke(_ request: Request) async throws -> Response {
+        try authorize(request)
+        guard let remote = RemoteWire.fromHeader(RemoteWire.RemoteDeployment.self, request.headers[HTTPField.Name(RemoteWire.deploymentHeader)!]),
+              let environment = RemoteWire.fromHeader([String].self, request.headers[HTTPField.Name(RemoteWire.environmentHeader)!]) else {
+            throw HTTPError(.badRequest, message: "an invoke needs the deployment and environment headers")
+        }
+        let sources = (request.headers[HTTPField.Name(RemoteWire.imageSourcesHeader)!] ?? "").split(separator: ",").map(String.init)
+        let body = try await request.body.collect(upTo: bodyLimit)
+        let node = self.node()
+        let imagePath: String
+        do { imagePath = try await images.image(remote.version, sources: sources) } catch {
+            return Self.refusal(.init(kind: .unavailable, message: "\(error)"))
+        }
+        node.setMemoryCap(remote.tenantMemory, tenant: remote.tenant, uncapped: remote.uncapped)
+        let outcome: InvocationOutcome
+        do {
+            outcome = try await node.invoke(remote.deployment(imagePath: imagePath),
+                                            Invocation(body: Array(body.readableBytesView), environment: environment))
+        } catch {
+            return Self.refusal(.init(kind: error.kind, message: error.description))
+        }
+        var headers = HTTPFields()
+        headers[HTTPField.Name(RemoteWire.outcomeHeader)!] = try RemoteWire.header(RemoteWire.RemoteOutcome(outcome))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: outcome.output)))
+    }
+
+    static func refusal(_ refusal: RemoteWire.Refusal) -> Response {
+        var response = json((try? JSONEncoder().encode(refusal)) ?? Data())
+        response.status = .serviceUnavailable
+        response.headers[HTTPField.Name(RemoteWire.outcomeHeader)!] = "refused"
+        return response
+    }
+
+    static func json(_ data: Data) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
