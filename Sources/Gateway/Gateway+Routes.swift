@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import Synchronization
 
 extension Gateway {
     /// Every route; docs/openapi.yaml (served at /openapi.yaml) describes them.
@@ -35,6 +36,9 @@ extension Gateway {
         on(.get, "/system/accelerators") { request, _ in try await self.accelerators(request) }
         on(.get, "/system/tenants") { request, _ in try await self.listTenants(request) }
         on(.post, "/system/tenants") { request, _ in try await self.createTenant(request) }
+        if let cluster {
+            on(.get, "/internal/v1/images/:hash") { request, context in try cluster.image(request, context, images: self.images) }
+        }
         router.add(middleware: MethodNotAllowedMiddleware(table: table))
         return router
     }
@@ -52,12 +56,18 @@ extension Gateway {
                 FastInvokeHandler(gateway: self),
             ])),
             configuration: .init(address: .hostname(configuration.host, port: port), serverName: "kumo"),
-            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? port) },
+            onServerRunning: { [self] channel in
+                let bound = channel.localAddress?.port ?? port
+                let host = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
+                membership.withLock { $0 = joinCluster(url: configuration.advertise ?? "http://\(host):\(bound)") }
+                onRunning(bound)
+            },
             logger: logger)
         let logWriter = Task { await logs.run() }
         await startBackground()
         defer { logWriter.cancel() }
         try await app.runService()
+        membership.withLock { $0 }?.cancel()
         await shutdown()
     }
 

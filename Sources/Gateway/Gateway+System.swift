@@ -79,6 +79,8 @@ extension Gateway {
             do { try node.checkMemory(needed, tenant: tenant.name) } catch let refusal as MemoryBudget.Refusal {
                 throw GatewayError.badRequest(refusal.description)
             }
+            // Offered to the cluster before the record says it exists: peers that see the record can fetch it.
+            try await cluster?.hold(upload.hash)
             let now = Date()
             do {
                 return try await store.deploy(FunctionRecord(

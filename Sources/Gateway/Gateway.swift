@@ -23,9 +23,14 @@ public final class Gateway: Sendable {
     let asyncCalls: AsyncCallRunner
     let metricHandles = MetricHandles()
     let connections: ConnectionCounts
+    /// Set in a cluster (`kumo serve --etcd`), with its registration once the server listens.
+    let cluster: GatewayCluster?
+    let membership = Mutex<Task<Void, Never>?>(nil)
 
-    public init(configuration: GatewayConfiguration, state: GatewayState, node: any NodeClient, logger: Logger) async throws {
+    public init(configuration: GatewayConfiguration, state: GatewayState, node: any NodeClient,
+                cluster: GatewayCluster? = nil, logger: Logger) async throws {
         self.configuration = configuration
+        self.cluster = cluster
         self.logger = logger
         self.node = node
         connections = ConnectionCounts(total: configuration.maxConnections, perClient: configuration.maxClientConnections)
@@ -76,6 +81,7 @@ public final class Gateway: Sendable {
     }
 
     func deployment(named name: String) -> Deployment? { deployments.withLock { $0[name] } }
+    var deploymentsNow: [Deployment] { deployments.withLock { Array($0.values) } }
     var deploymentCount: Int { deployments.withLock { $0.count } }
 
     func setDeployment(_ deployment: Deployment?, name: String) {
@@ -160,6 +166,12 @@ public final class Gateway: Sendable {
     func startBackground() async {
         await node.start()
         await asyncCalls.start(gateway: self)
+    }
+
+    /// In a cluster: registers this gateway at `url` and follows the others' deploys.
+    func joinCluster(url: String) -> Task<Void, Never>? {
+        guard let cluster else { return nil }
+        return Task { await cluster.run(gateway: self, url: url) }
     }
 
     public func shutdown() async {

@@ -7,6 +7,8 @@ public struct GatewayConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// 0: any free port (the chosen one is written to DATA/gateway.url).
     public var port = 8080
+    /// In a cluster, the URL nodes and other gateways reach this one at (default: http://HOST:PORT).
+    public var advertise: String?
     public var dataDirectory: String
     /// Largest request body accepted, bytes.
     public var bodyLimit = 6 << 20

@@ -17,7 +17,7 @@ public struct GatewayState: Sendable {
         return GatewayState(store: try SQLiteStateStore(path: configuration.databasePath), logger: logger)
     }
 
-    init(store: any StateStore, logger: Logger) {
+    public init(store: any StateStore, logger: Logger) {
         self.store = store
         logs = LogBuffer(store: store, logger: logger)
         let (stream, continuation) = AsyncStream.makeStream(of: GrantRecord.self)

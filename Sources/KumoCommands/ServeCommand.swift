@@ -61,6 +61,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("async-pending"), help: "Async calls a tenant's functions may have pending; past it, 429.")
     var asyncPending = 1000
 
+    @Option(help: "Run as one gateway of a cluster: etcd client URLs, comma-separated. Instances then run on the `kumo node` agents registered there, not in this process.")
+    var etcd: String?
+
+    @Option(help: "This gateway's name in the cluster (default: a random one).")
+    var name: String?
+
+    @Option(help: "In a cluster, the URL nodes and other gateways reach this gateway at (default: http://HOST:PORT).")
+    var advertise: String?
+
     @OptionGroup var node: NodeOptions
     @OptionGroup var common: CommonOptions
 
@@ -72,10 +81,15 @@ struct ServeCommand: AsyncParsableCommand {
         GatewayMetrics.bootstrap()
         let gateway: Gateway
         do {
-            let state = try GatewayState.open(config, logger: logger)
-            let node = LocalNode(configuration: nodeConfig, logger: logger, onGrant: state.grantRecorder,
-                                 logSink: state.logSink)
-            gateway = try await Gateway(configuration: config, state: state, node: node, logger: logger)
+            if let etcd {
+                gateway = try await clusterGateway(config, etcd: etcd, logger: logger)
+            } else {
+                let state = try GatewayState.open(config, logger: logger)
+                let node = LocalNode(configuration: nodeConfig, logger: logger, onGrant: state.grantRecorder, logSink: state.logSink)
+                gateway = try await Gateway(configuration: config, state: state, node: node, logger: logger)
+            }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             throw fail("cannot open \(config.dataDirectory): \(error)")
         }
@@ -90,10 +104,30 @@ struct ServeCommand: AsyncParsableCommand {
         try await gateway.run { port in
             let url = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
             try? (url + "\n").write(toFile: urlFile, atomically: true, encoding: .utf8)
-            print("kumo: serving on \(url) (\(nodeConfig.fpgaCount) FPGAs, data in \(config.dataDirectory))")
+            let runs = etcd == nil ? "\(nodeConfig.fpgaCount) FPGAs" : "a gateway of the cluster in etcd \(etcd ?? "")"
+            print("kumo: serving on \(url) (\(runs), data in \(config.dataDirectory))")
             fflush(nil)
         }
         try? FileManager.default.removeItem(atPath: urlFile)
+    }
+
+    /// A gateway of a cluster: state in etcd, instances on the registered nodes.
+    func clusterGateway(_ config: GatewayConfiguration, etcd: String, logger: Logger) async throws -> Gateway {
+        let gatewayName = name ?? "gw-" + UUID().uuidString.prefix(8).lowercased()
+        guard NodeName.isValid(gatewayName) else {
+            throw ValidationError("--name '\(gatewayName.prefix(80))' must be 1-63 lowercase letters, digits or '-'")
+        }
+        let client: EtcdClient
+        let token: String
+        do {
+            client = try EtcdClient(endpoints: [etcd], logger: logger)
+            token = try await ClusterToken.ensure(client)
+        } catch { throw fail(error) }
+        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+        let state = GatewayState(store: EtcdStateStore(etcd: client), logger: logger)
+        let cluster = GatewayCluster(etcd: client, name: gatewayName, token: token, logger: logger)
+        let nodes = ClusterNodes(view: NodeView(etcd: client, logger: logger), token: token, logger: logger) { _ in cluster.imageSources }
+        return try await Gateway(configuration: config, state: state, node: nodes, cluster: cluster, logger: logger)
     }
 
     func configuration() throws -> GatewayConfiguration {
@@ -103,6 +137,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a TCP port") }
         c.port = port
         c.host = host
+        c.advertise = advertise
         c.idleTimeout = try parseDuration(idleTimeout, "--idle-timeout", max: 3600)
         guard c.idleTimeout > .zero else { throw ValidationError("--idle-timeout must be more than 0") }
         guard (1...1_000_000).contains(maxConnections), (1...maxConnections).contains(maxClientConnections) else {

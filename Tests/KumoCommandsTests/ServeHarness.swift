@@ -39,7 +39,8 @@ final class ServeHarness: @unchecked Sendable {
         while Date() < deadline {
             if let text = try? String(contentsOfFile: dataDir + "/gateway.url", encoding: .utf8), !text.isEmpty {
                 url = text.trimmingCharacters(in: .whitespacesAndNewlines)
-                adminToken = try String(contentsOfFile: dataDir + "/admin-token", encoding: .utf8)
+                // Only the gateway that created the admin tenant has its token (in a cluster, the first).
+                adminToken = ((try? String(contentsOfFile: dataDir + "/admin-token", encoding: .utf8)) ?? "")
                     .trimmingCharacters(in: .whitespacesAndNewlines)
                 return
             }

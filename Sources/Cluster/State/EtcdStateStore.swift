@@ -7,6 +7,9 @@ import Foundation
 public final class EtcdStateStore: StateStore {
     let etcd: EtcdClient
 
+    /// Where functions' records are: gateways follow them.
+    public static let functionsPrefix = Key.functions
+
     public init(etcd: EtcdClient) {
         self.etcd = etcd
     }

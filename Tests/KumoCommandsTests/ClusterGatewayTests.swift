@@ -1,0 +1,52 @@
+import Cluster
+import Foundation
+import KumoTestSupport
+import Testing
+@testable import KumoCommands
+
+/// Two gateways and two node agents on one etcd, all real processes: a function
+/// deployed through one gateway runs through either, on a node the response names,
+/// and a killed node's work goes to the other.
+@Suite("Cluster: gateways route to node agents", .serialized)
+struct ClusterGatewayTests {
+    @Test func anyGatewayServesAFunctionDeployedOnAnotherAndANodesDeathMovesItsWork() async throws {
+        guard KVMRequirement.check() else { return }
+        let etcd = try EtcdMembers(count: 1)
+        let endpoint = etcd.endpoints[0]
+        let nodes = try ["n1", "n2"].map { try NodeAgentTests.NodeProcess(["--etcd", endpoint, "--name", $0, "--ttl", "2"]) }
+        try await NodeAgentTests.wait(etcd, within: 30, for: "both nodes alive") { list in
+            ["n1", "n2"].allSatisfy { name in list.contains { $0.name == name && $0.state == .alive } }
+        }
+        let g1 = try ServeHarness(arguments: ["--etcd", endpoint, "--name", "g1"])
+        let g2 = try ServeHarness(arguments: ["--etcd", endpoint, "--name", "g2"])
+        #expect(!g1.adminToken.isEmpty && g2.adminToken.isEmpty, "only the first gateway creates the admin tenant")
+        #expect(try await g1.deploy("examples/hello", query: "keep_alive=60").status == 201)
+
+        let first = try await g1.invoke("hello", "ping")
+        #expect(first.status == 200 && String(decoding: first.body, as: UTF8.self).contains("hello from a Kumo unikernel"))
+        let ran = try #require(first.header("X-Kumo-Node"))
+        #expect(["n1", "n2"].contains(ran))
+
+        // The second gateway learns of the deploy from etcd and pulls the image from the first.
+        let deadline = ContinuousClock.now + .seconds(20)
+        var second = try await g2.invoke("hello", "ping")
+        while second.status == 404, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            second = try await g2.invoke("hello", "ping")
+        }
+        #expect(second.status == 200 && ["n1", "n2"].contains(second.header("X-Kumo-Node") ?? ""))
+
+        // The node that ran it dies: its requests fail clearly, then the other node takes them.
+        let victim = nodes[ran == "n1" ? 0 : 1]
+        kill(victim.process.processIdentifier, SIGKILL)
+        let survivor = ran == "n1" ? "n2" : "n1"
+        let failover = ContinuousClock.now + .seconds(20)
+        var after = try await g1.invoke("hello", "ping")
+        while after.header("X-Kumo-Node") != survivor, ContinuousClock.now < failover {
+            #expect(after.status == 502 || after.status == 503 || after.status == 200, "unexpected \(after.status)")
+            try await Task.sleep(for: .milliseconds(100))
+            after = try await g1.invoke("hello", "ping")
+        }
+        #expect(after.status == 200 && after.header("X-Kumo-Node") == survivor)
+    }
+}
