@@ -12,6 +12,7 @@ extension Gateway {
     /// Every route; docs/openapi.yaml (served at /openapi.yaml) describes them.
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: StateStoreErrorMiddleware())
         var table = RouteTable()
         func on(_ method: HTTPRequest.Method, _ path: String,
                 _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {

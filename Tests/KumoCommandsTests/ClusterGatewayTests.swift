@@ -49,4 +49,28 @@ struct ClusterGatewayTests {
         }
         #expect(after.status == 200 && after.header("X-Kumo-Node") == survivor)
     }
+
+    /// etcd gone: deploys answer 503 with a reason; invocations of a deployed function go on.
+    @Test func withoutEtcdDeploysWaitAndInvocationsGoOn() async throws {
+        guard KVMRequirement.check() else { return }
+        let etcd = try EtcdMembers(count: 1)
+        let endpoint = etcd.endpoints[0]
+        let node = try NodeAgentTests.NodeProcess(["--etcd", endpoint, "--name", "n1", "--ttl", "2"])
+        try await NodeAgentTests.wait(etcd, within: 30, for: "n1 alive") { $0.contains { $0.name == "n1" && $0.state == .alive } }
+        let gateway = try ServeHarness(arguments: ["--etcd", endpoint, "--name", "g1"])
+        #expect(try await gateway.deploy("examples/hello", query: "keep_alive=60").status == 201)
+        #expect(try await gateway.invoke("hello").status == 200)
+        etcd.kill(0)
+        let deploy = try await gateway.deploy("examples/hello", as: "hello2")
+        #expect(deploy.status == 503 && deploy.header("Retry-After") != nil)
+        #expect(String(decoding: deploy.body, as: UTF8.self).contains("state store is unreachable"))
+        // Past the node's 2 s lease too: it cannot renew, drops its instances, and still serves.
+        let until = ContinuousClock.now + .seconds(4)
+        while ContinuousClock.now < until {
+            let reply = try await gateway.invoke("hello", "ping")
+            #expect(reply.status == 200 && reply.header("X-Kumo-Node") == "n1")
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        _ = node
+    }
 }
