@@ -48,6 +48,11 @@ struct ClusterGatewayTests {
             after = try await g1.invoke("hello", "ping")
         }
         #expect(after.status == 200 && after.header("X-Kumo-Node") == survivor)
+
+        // Per-node series and placement decisions by reason, for the admin.
+        let metrics = String(decoding: try await g1.client().send("GET", "/metrics").body, as: UTF8.self)
+        #expect(metrics.contains("kumo_node_alive{node=\"\(survivor)\"} 1") && metrics.contains("kumo_node_alive{node=\"\(ran)\"} 0"))
+        #expect(metrics.contains("kumo_placements_total{reason=\"warm\"}") && metrics.contains("kumo_placements_total{reason=\"least-loaded\"}"))
     }
 
     /// etcd gone: deploys answer 503 with a reason; invocations of a deployed function go on.

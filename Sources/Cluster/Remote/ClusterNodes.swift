@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import Metrics
 import Node
 import NIOCore
 import NIOHTTP1
@@ -19,8 +20,6 @@ public final class ClusterNodes: NodeClient {
     /// Where each function ran lately, and until when its instances may be warm.
     private let warm = Mutex<[String: [String: ContinuousClock.Instant]]>([:])
     private let caps = Mutex<[String: (bytes: UInt64?, uncapped: Bool)]>([:])
-    /// Placement decisions by reason, for /metrics.
-    public let decisions = Mutex<[Placement.Reason: Int]>([:])
 
     public init(view: NodeView, token: String, logger: Logger, imageSources: @escaping @Sendable (String) async -> [String]) {
         self.view = view
@@ -46,10 +45,15 @@ public final class ClusterNodes: NodeClient {
                 ? .remote(.unavailable, "no node is alive in the cluster; start one with kumo node --etcd ...")
                 : .remote(.unavailable, "no node has room for \(deployment.name) now (memory or a free FPGA); retry later")
         }
-        decisions.withLock { $0[reason, default: 0] += 1 }
+        Counter(label: "kumo_placements_total", dimensions: [("reason", reason.rawValue)]).increment()
         inFlight.withLock { $0[node, default: 0] += 1 }
         defer { inFlight.withLock { $0[node, default: 1] -= 1 } }
-        let outcome = try await send(deployment, invocation, to: record)
+        let outcome: InvocationOutcome
+        do { outcome = try await send(deployment, invocation, to: record) } catch {
+            // Not sent there again while it is warm elsewhere or the cluster still lists it.
+            if case .unreachable = error { warm.withLock { $0[deployment.name]?[node] = nil } }
+            throw error
+        }
         let keep = ContinuousClock.now + .seconds(max(deployment.limits.keepAliveSeconds, 0))
         warm.withLock { $0[deployment.name, default: [:]][node] = outcome.result.instanceEnded ? nil : keep }
         return outcome

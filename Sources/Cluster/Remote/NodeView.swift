@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import Synchronization
 
 /// The live nodes as a gateway sees them: listed once, then kept current by a watch
@@ -27,6 +28,7 @@ public final class NodeView: Sendable {
                     let listed = try await etcd.range(prefix: ClusterKeys.nodes)
                     let records = listed.values.compactMap { try? NodeMembership.decode($0.value) }
                     nodes.withLock { $0 = Dictionary(records.map { ($0.name, $0) }, uniquingKeysWith: { $1 }) }
+                    publishMetrics()
                     for try await events in etcd.watch(prefix: ClusterKeys.nodes, from: listed.revision + 1) {
                         apply(events)
                     }
@@ -40,11 +42,31 @@ public final class NodeView: Sendable {
         follower.withLock { $0 = task }
     }
 
+    /// Per-node series: alive (1, or 0 once gone), instances, free cards, reconfigurations so far.
+    private func publishMetrics() {
+        let alive = nodes.withLock { Array($0.values) }
+        let names = Set(alive.map(\.name))
+        for name in seen.withLock({ seen in defer { seen.formUnion(names) }; return seen.subtracting(names) }) {
+            Gauge(label: "kumo_node_alive", dimensions: [("node", name)]).record(0)
+        }
+        for node in alive {
+            let dimensions = [("node", node.name)]
+            Gauge(label: "kumo_node_alive", dimensions: dimensions).record(1)
+            Gauge(label: "kumo_node_instances", dimensions: dimensions).record(node.capacity.instances)
+            Gauge(label: "kumo_node_fpgas_free", dimensions: dimensions).record(node.capacity.fpgasFree)
+            Gauge(label: "kumo_node_reconfigurations", dimensions: dimensions).record(node.cards.reduce(0) { $0 + $1.reconfigurations })
+        }
+    }
+
+    /// Every node seen so far (a gone one's series reads 0).
+    private let seen = Mutex<Set<String>>([])
+
     public func stop() {
         follower.withLock { $0?.cancel() }
     }
 
     func apply(_ events: [EtcdEvent]) {
+        defer { publishMetrics() }
         nodes.withLock { nodes in
             for event in events {
                 let name = String(event.key.dropFirst(ClusterKeys.nodes.count))
