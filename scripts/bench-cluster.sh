@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Cluster benchmarks on this machine (issue 11). So far: the hop. Warm persistent hello
+# through a cluster gateway (kumo serve --etcd, one node agent) against the embedded
+# `kumo serve`, in one run, alternating; ends with name=value lines for scripts to read.
+# Usage: scripts/bench-cluster.sh [REQUESTS] [ROUNDS]   (debug build unless KUMO_BUILD=release)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+N=${1:-3000}
+ROUNDS=${2:-2}
+MODE=${KUMO_BUILD:-debug}
+cd "$ROOT"
+swift build -c "$MODE" --product kumo >/dev/null 2>&1
+KUMO="$ROOT/.build/$MODE/kumo"
+WORK=$(mktemp -d /tmp/kumo-bench-cluster-XXXXXX)
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+cc -O2 scripts/gateway-load.c -o "$WORK/gateway-load"
+free_ports() { python3 -c 'import socket,sys
+s=[socket.socket() for _ in range(int(sys.argv[1]))]
+[x.bind(("127.0.0.1",0)) for x in s]; print(" ".join(str(x.getsockname()[1]) for x in s))' "$1"; }
+read -r -a P <<<"$(free_ports 2)"
+ETCD="http://127.0.0.1:${P[0]}"
+etcd --name b0 --data-dir "$WORK/etcd" --listen-client-urls "$ETCD" --advertise-client-urls "$ETCD" \
+  --listen-peer-urls "http://127.0.0.1:${P[1]}" --initial-advertise-peer-urls "http://127.0.0.1:${P[1]}" \
+  --initial-cluster "b0=http://127.0.0.1:${P[1]}" >"$WORK/etcd.log" 2>&1 &
+for _ in $(seq 100); do curl -fs "$ETCD/health" | grep -q '"true"' && break; sleep 0.1; done
+"$KUMO" node --etcd "$ETCD" --name n1 --port 0 --pool 2 --data-dir "$WORK/n1" >"$WORK/n1.log" 2>&1 &
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), kernel $(uname -r), $(date -u +%FT%TZ), kumo $MODE build"
+start_gateway() {  # DIR [ARGS...]: starts it; sets GATEWAY_PID and URL
+  local dir=$1; shift
+  "$KUMO" serve --port 0 --data-dir "$dir" "$@" >"$dir.log" 2>&1 &
+  GATEWAY_PID=$!
+  for _ in $(seq 200); do [ -s "$dir/gateway.url" ] && break; sleep 0.1; done
+  URL=$(cat "$dir/gateway.url")
+}
+p50() { sed -n 's/.*p50=\([0-9]*\)us.*/\1/p'; }
+rps() { sed -n 's/.*rps=\([0-9]*\).*/\1/p'; }
+declare -A P50 RPS
+for round in $(seq "$ROUNDS"); do
+  for side in embedded cluster; do
+    dir="$WORK/$side-$round"
+    if [ $side = cluster ]; then start_gateway "$dir" --etcd "$ETCD" --name "g$round"; else start_gateway "$dir" --pool 2; fi
+    url=$URL
+    # The cluster's admin token is in the first cluster gateway's data dir.
+    if [ $side = cluster ]; then token=$(cat "$WORK/cluster-1/admin-token"); else token=$(cat "$dir/admin-token"); fi
+    KUMO_GATEWAY=$url KUMO_TOKEN=$token "$KUMO" deploy examples/hello-persistent --name "hp-$side-$round" --keep-alive 600 --max-instances 1 >/dev/null 2>&1
+    "$WORK/gateway-load" "$url/function/hp-$side-$round" --requests 200 >/dev/null
+    line=$("$WORK/gateway-load" "$url/function/hp-$side-$round" --requests "$N" --label "round $round, $side: warm persistent hello")
+    echo "$line"
+    P50[$side]="${P50[$side]:-} $(echo "$line" | p50)"
+    RPS[$side]="${RPS[$side]:-} $(echo "$line" | rps)"
+    kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true
+  done
+done
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+e=$(echo "${P50[embedded]}" | median); c=$(echo "${P50[cluster]}" | median)
+echo "hop_embedded_p50_us=$e hop_cluster_p50_us=$c hop_added_p50_us=$((c - e)) embedded_rps=$(echo "${RPS[embedded]}" | median) cluster_rps=$(echo "${RPS[cluster]}" | median)"
