@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import Node
 import NIOCore
+import Synchronization
 
 /// A node agent's internal API, for the cluster's gateways only (each call carries the
 /// cluster token): invoke with the body streamed in and the output out, remove a
@@ -16,6 +17,8 @@ public struct NodeAPI: Sendable {
     let token: String
     let bodyLimit: Int
     let logger: Logger
+    /// Deployment headers already decoded: each request of a deployment carries the same one.
+    let deployments = DecodedHeaders<RemoteWire.RemoteDeployment>()
 
     public init(node: @escaping @Sendable () -> LocalNode, images: ImageFetcher, token: String, bodyLimit: Int, logger: Logger) {
         self.node = node
@@ -52,7 +55,7 @@ public struct NodeAPI: Sendable {
 
     func invoke(_ request: Request) async throws -> Response {
         try authorize(request)
-        guard let remote = RemoteWire.fromHeader(RemoteWire.RemoteDeployment.self, request.headers[HTTPField.Name(RemoteWire.deploymentHeader)!]),
+        guard let remote = deployments.decode(request.headers[HTTPField.Name(RemoteWire.deploymentHeader)!]),
               let environment = RemoteWire.fromHeader([String].self, request.headers[HTTPField.Name(RemoteWire.environmentHeader)!]) else {
             throw HTTPError(.badRequest, message: "an invoke needs the deployment and environment headers")
         }
@@ -64,16 +67,32 @@ public struct NodeAPI: Sendable {
             return Self.refusal(.init(kind: .unavailable, message: "\(error)"))
         }
         node.setMemoryCap(remote.tenantMemory, tenant: remote.tenant, uncapped: remote.uncapped)
-        let outcome: InvocationOutcome
-        do {
-            outcome = try await node.invoke(remote.deployment(imagePath: imagePath),
-                                            Invocation(body: Array(body.readableBytesView), environment: environment))
-        } catch {
-            return Self.refusal(.init(kind: error.kind, message: error.description))
+        let deployment = remote.deployment(imagePath: imagePath)
+        let invocation = Invocation(body: Array(body.readableBytesView), environment: environment)
+        let result: Result<InvocationOutcome, SchedulingError>
+        // A warm idle instance first, with no actor on the way; else the node's scheduler.
+        if let warm = await Self.warm(node, deployment, invocation) {
+            result = warm
+        } else {
+            do { result = .success(try await node.invoke(deployment, invocation)) } catch { result = .failure(error) }
         }
-        var headers = HTTPFields()
-        headers[HTTPField.Name(RemoteWire.outcomeHeader)!] = try RemoteWire.header(RemoteWire.RemoteOutcome(outcome))
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: outcome.output)))
+        switch result {
+        case .failure(let error):
+            return Self.refusal(.init(kind: error.kind, message: error.description))
+        case .success(let outcome):
+            var headers = HTTPFields()
+            headers[HTTPField.Name(RemoteWire.outcomeHeader)!] = try RemoteWire.header(RemoteWire.RemoteOutcome(outcome))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: outcome.output)))
+        }
+    }
+
+    /// The invocation on a warm idle instance, or nil when none is idle.
+    static func warm(_ node: LocalNode, _ deployment: Deployment, _ invocation: Invocation) async -> Result<InvocationOutcome, SchedulingError>? {
+        await withCheckedContinuation { (done: CheckedContinuation<Result<InvocationOutcome, SchedulingError>?, Never>) in
+            if !node.invokeWarm(deployment, { invocation }, completion: { done.resume(returning: $0) }) {
+                done.resume(returning: nil)
+            }
+        }
     }
 
     static func refusal(_ refusal: RemoteWire.Refusal) -> Response {
@@ -85,5 +104,22 @@ public struct NodeAPI: Sendable {
 
     static func json(_ data: Data) -> Response {
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// A few recently decoded header values and what they decoded to.
+final class DecodedHeaders<Value: Decodable & Sendable>: Sendable {
+    private let recent = Mutex<[String: Value]>([:])
+    static var capacity: Int { 64 }
+
+    func decode(_ header: String?) -> Value? {
+        guard let header else { return nil }
+        if let known = recent.withLock({ $0[header] }) { return known }
+        guard let value = RemoteWire.fromHeader(Value.self, header) else { return nil }
+        recent.withLock { recent in
+            if recent.count >= Self.capacity { recent.removeAll() }
+            recent[header] = value
+        }
+        return value
     }
 }

@@ -66,8 +66,7 @@ public final class ClusterNodes: NodeClient {
         do {
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
             request.headers.add(name: RemoteWire.versionHeader, value: ClusterProtocol.version)
-            request.headers.add(name: RemoteWire.deploymentHeader,
-                                value: try RemoteWire.header(RemoteWire.RemoteDeployment(deployment, tenantMemory: cap.bytes, uncapped: cap.uncapped)))
+            request.headers.add(name: RemoteWire.deploymentHeader, value: try deploymentHeader(deployment, cap: cap))
             request.headers.add(name: RemoteWire.environmentHeader, value: try RemoteWire.header(invocation.environment))
             request.headers.add(name: RemoteWire.imageSourcesHeader, value: await imageSources(deployment.version).joined(separator: ","))
         } catch {
@@ -95,6 +94,17 @@ public final class ClusterNodes: NodeClient {
         throw .unreachable(node: node.name, reason: "it answered \(status.code): \(String(decoding: output.prefix(200), as: UTF8.self))")
     }
 
+    /// The deployment header, encoded once per deployment and cap.
+    private let encodedDeployments = Mutex<[String: (deployment: Deployment, bytes: UInt64?, uncapped: Bool, header: String)]>([:])
+
+    private func deploymentHeader(_ deployment: Deployment, cap: (bytes: UInt64?, uncapped: Bool)) throws -> String {
+        if let cached = encodedDeployments.withLock({ $0[deployment.name] }), cached.deployment == deployment,
+           cached.bytes == cap.bytes, cached.uncapped == cap.uncapped { return cached.header }
+        let header = try RemoteWire.header(RemoteWire.RemoteDeployment(deployment, tenantMemory: cap.bytes, uncapped: cap.uncapped))
+        encodedDeployments.withLock { $0[deployment.name] = (deployment, cap.bytes, cap.uncapped, header) }
+        return header
+    }
+
     public func invokeWarm(_ deployment: Deployment, _ invocation: () -> Invocation?,
                            completion: @escaping @Sendable (Result<InvocationOutcome, SchedulingError>) -> Void) -> Bool {
         false  // every cluster invocation is placed by `invoke`
@@ -102,6 +112,7 @@ public final class ClusterNodes: NodeClient {
 
     public func remove(function: String) async {
         warm.withLock { $0[function] = nil }
+        encodedDeployments.withLock { $0[function] = nil }
         for node in view.alive {
             var request = HTTPClientRequest(url: node.address + RemoteWire.prefix + "/remove/" + function)
             request.method = .POST
