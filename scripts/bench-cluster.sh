@@ -43,7 +43,7 @@ for round in $(seq "$ROUNDS"); do
     # The cluster's admin token is in the first cluster gateway's data dir.
     if [ $side = cluster ]; then token=$(cat "$WORK/cluster-1/admin-token"); else token=$(cat "$dir/admin-token"); fi
     KUMO_GATEWAY=$url KUMO_TOKEN=$token "$KUMO" deploy examples/hello-persistent --name "hp-$side-$round" --keep-alive 600 --max-instances 1 >/dev/null 2>&1
-    "$WORK/gateway-load" "$url/function/hp-$side-$round" --requests 200 >/dev/null
+    "$WORK/gateway-load" "$url/function/hp-$side-$round" --requests 200 --label "warm-up" >"$WORK/warm-up.txt" || cat "$WORK/warm-up.txt"
     line=$("$WORK/gateway-load" "$url/function/hp-$side-$round" --requests "$N" --label "round $round, $side: warm persistent hello")
     echo "$line"
     P50[$side]="${P50[$side]:-} $(echo "$line" | p50)"

@@ -68,7 +68,10 @@ extension Gateway {
         await startBackground()
         defer { logWriter.cancel() }
         try await app.runService()
-        membership.withLock { $0 }?.cancel()
+        // Leaves the cluster (its lease revoked) before the process ends.
+        let leaving = membership.withLock { $0 }
+        leaving?.cancel()
+        await leaving?.value
         await shutdown()
     }
 

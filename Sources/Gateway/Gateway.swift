@@ -54,7 +54,8 @@ public final class Gateway: Sendable {
         asyncCalls = AsyncCallRunner(store: store, concurrency: configuration.asyncConcurrency, callbacks: callbacks, logger: logger)
         // The most recently deployed last: those are the images pooled processes keep ready.
         for record in try await store.functions(tenant: nil).sorted(by: { $0.updated < $1.updated }) {
-            guard let deployment = try? deployment(from: record) else { continue }
+            // In a cluster, one whose image is not here yet is taken once it has been pulled.
+            guard let deployment = try? deployment(from: record), access(deployment.imagePath, F_OK) == 0 else { continue }
             deployments.withLock { $0[record.name] = deployment }
             node.expect(deployment)
         }

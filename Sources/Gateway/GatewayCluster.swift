@@ -50,14 +50,16 @@ public final class GatewayCluster: Sendable {
                 try await etcd.put(Self.gateways + name, Array(url.utf8), lease: granted.id)
                 for hash in Set(gateway.deploymentsNow.map(\.version)) { try await hold(hash) }
                 while !Task.isCancelled, try await etcd.keepAlive(granted.id) != nil {
-                    try await Task.sleep(for: .seconds(Double(ttlSeconds) / 3))
+                    try? await Task.sleep(for: .seconds(Double(ttlSeconds) / 3))
                 }
-                if Task.isCancelled { try? await etcd.revoke(granted.id) }
             } catch {
                 logger.warning("gateway \(name): keeping its registration: \(error)")
                 try? await Task.sleep(for: .seconds(1))
             }
         }
+        // Stopping: this gateway and the images it offered leave at once.
+        let current = lease.withLock { $0 }
+        if current != 0 { try? await etcd.revoke(current) }
     }
 
     /// Says in etcd that this gateway holds image `hash` (until its lease ends).
@@ -100,7 +102,8 @@ public final class GatewayCluster: Sendable {
     /// function in memory. Retried a few times: a holder may be registering meanwhile.
     private func adopt(_ kv: EtcdKeyValue, _ gateway: Gateway, _ fetcher: ImageFetcher) async {
         guard let record = try? JSONDecoder().decode(FunctionRecord.self, from: Data(kv.value)),
-              gateway.deployment(named: record.name)?.version != record.image else { return }
+              gateway.deployment(named: record.name)?.version != record.image
+                || access(gateway.images.path(record.image), F_OK) != 0 else { return }
         for attempt in 1...Self.adoptAttempts {
             do {
                 let holders = try await etcd.range(prefix: Self.holders + record.image + "/").values

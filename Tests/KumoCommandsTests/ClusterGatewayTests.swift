@@ -36,6 +36,15 @@ struct ClusterGatewayTests {
         }
         #expect(second.status == 200 && ["n1", "n2"].contains(second.header("X-Kumo-Node") ?? ""))
 
+        // A gateway that starts after the deploy pulls the image it lacks before it serves the function.
+        let g3 = try ServeHarness(arguments: ["--etcd", endpoint, "--name", "g3"])
+        var third = try await g3.invoke("hello", "ping")
+        while third.status == 404, ContinuousClock.now < deadline + .seconds(20) {
+            try await Task.sleep(for: .milliseconds(100))
+            third = try await g3.invoke("hello", "ping")
+        }
+        #expect(third.status == 200)
+
         // The node that ran it dies: its requests fail clearly, then the other node takes them.
         let victim = nodes[ran == "n1" ? 0 : 1]
         kill(victim.process.processIdentifier, SIGKILL)
@@ -49,8 +58,14 @@ struct ClusterGatewayTests {
         }
         #expect(after.status == 200 && after.header("X-Kumo-Node") == survivor)
 
-        // Per-node series and placement decisions by reason, for the admin.
-        let metrics = String(decoding: try await g1.client().send("GET", "/metrics").body, as: UTF8.self)
+        // Per-node series and placement decisions by reason, for the admin; the dead node reads 0 once its lease ends.
+        let lost = ContinuousClock.now + .seconds(15)
+        var metrics = ""
+        repeat {
+            metrics = String(decoding: try await g1.client().send("GET", "/metrics").body, as: UTF8.self)
+            if metrics.contains("kumo_node_alive{node=\"\(ran)\"} 0") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        } while ContinuousClock.now < lost
         #expect(metrics.contains("kumo_node_alive{node=\"\(survivor)\"} 1") && metrics.contains("kumo_node_alive{node=\"\(ran)\"} 0"))
         #expect(metrics.contains("kumo_placements_total{reason=\"warm\"}") && metrics.contains("kumo_placements_total{reason=\"least-loaded\"}"))
     }
