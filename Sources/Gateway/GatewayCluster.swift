@@ -78,11 +78,13 @@ public final class GatewayCluster: Sendable {
         while !Task.isCancelled {
             do {
                 let listed = try await etcd.range(prefix: EtcdStateStore.functionsPrefix)
-                for kv in listed.values { await adopt(kv, gateway, fetcher) }
+                // Removed while this gateway was not following: gone from etcd now too (a deploy
+                // made here since the listing is there, and stays).
                 let known = Set(listed.values.map(\.key))
                 for name in gateway.deploymentsNow.map(\.name) where !known.contains(EtcdStateStore.functionsPrefix + name) {
-                    gateway.setDeployment(nil, name: name)
+                    if try await etcd.get(EtcdStateStore.functionsPrefix + name) == nil { gateway.setDeployment(nil, name: name) }
                 }
+                for kv in listed.values { await adopt(kv, gateway, fetcher) }
                 for try await events in etcd.watch(prefix: EtcdStateStore.functionsPrefix, from: listed.revision + 1) {
                     for event in events {
                         switch event {
