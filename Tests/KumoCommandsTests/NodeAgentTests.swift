@@ -72,6 +72,12 @@ struct NodeAgentTests {
         let record = try #require(Self.state("n1", nodes)?.record)
         #expect(record.capacity.fpgas == 2 && record.cards.map(\.name) == ["fpga0", "fpga1"])
         #expect(record.version == ClusterProtocol.version && record.lease != 0)
+        // Its heartbeats, from a thread of their own, are timed and published.
+        let beating = try await Self.wait(etcd, within: 15, for: "n1's heartbeat delays published") {
+            (Self.state("n1", $0)?.record?.heartbeatDelays?.count ?? 0) >= 3
+        }
+        let delays = try #require(Self.state("n1", beating)?.record?.heartbeatDelays)
+        #expect(delays.p50 <= delays.p999 && delays.p999 <= delays.max && delays.max < 2000)
 
         // `kumo nodes --json`: an array of objects with at least name and state.
         let list = Process()

@@ -73,35 +73,36 @@ public final class NodeMembership: Sendable {
         public var registered: Date
     }
 
-    /// Keeps `registration` alive and publishes the record until the lease is lost
+    /// Keeps `registration` alive (heartbeats from a thread of their own: `LeaseKeeper`)
+    /// and publishes the record, at most every `publishEvery`, until the lease is lost
     /// (returns) or the task is cancelled (revokes the lease: the node leaves at once).
     public func keep(_ registration: Registration) async {
-        let renewEvery = Duration.milliseconds(Int64(ttlSeconds) * 1000 / 3)
-        var lastRenewed = ContinuousClock.now
+        let keeper = LeaseKeeper(endpoints: etcd.endpoints, lease: registration.lease, ttlSeconds: ttlSeconds, logger: logger)
+        keeper.start()
+        defer { keeper.stop() }
         var lastPublished: NodeRecord?
         while !Task.isCancelled {
-            do {
-                guard try await etcd.keepAlive(registration.lease) != nil else {
-                    logger.warning("lease lost", metadata: ["node": "\(name)", "lease": "\(registration.lease)"])
-                    return
-                }
-                lastRenewed = .now
-                var record = await snapshot()
-                record.lease = registration.lease
-                record.registered = registration.registered
-                record.published = lastPublished?.published ?? registration.registered
-                if record != lastPublished {
-                    record.published = Date()
+            guard keeper.current == .keeping else {
+                logger.warning("lease lost", metadata: ["node": "\(name)", "lease": "\(registration.lease)"])
+                return
+            }
+            var record = await snapshot()
+            record.lease = registration.lease
+            record.registered = registration.registered
+            record.published = lastPublished?.published ?? registration.registered
+            record.heartbeatDelays = HeartbeatDelays(keeper.heartbeatDelays)
+            if record != lastPublished {
+                record.published = Date()
+                do {
                     try await etcd.put(ClusterKeys.node(name), try Self.encode(record), lease: registration.lease)
                     lastPublished = record
+                } catch {
+                    logger.warning("cannot publish the node's record: \(error)", metadata: ["node": "\(name)"])
                 }
-            } catch {
-                // etcd unreachable: the lease may still hold; past its TTL it is surely gone.
-                logger.warning("cannot renew the lease: \(error)", metadata: ["node": "\(name)"])
-                if ContinuousClock.now - lastRenewed > .seconds(ttlSeconds) { return }
             }
-            try? await Task.sleep(for: min(renewEvery, publishEvery))
+            try? await Task.sleep(for: publishEvery)
         }
+        keeper.stop()
         try? await etcd.revoke(registration.lease)
     }
 

@@ -15,6 +15,8 @@ public struct NodeRecord: Codable, Sendable, Equatable {
     public var capacity: NodeCapacity
     /// Each FPGA card and the bitstream it holds.
     public var cards: [FPGACardState]
+    /// How late the node's heartbeats left (a node whose heartbeats run late risks being counted lost).
+    public var heartbeatDelays: HeartbeatDelays?
 
     public init(name: String, address: String, version: String, lease: Int64, registered: Date, published: Date, capacity: NodeCapacity,
                 cards: [FPGACardState]) {
@@ -26,6 +28,28 @@ public struct NodeRecord: Codable, Sendable, Equatable {
         self.published = published
         self.capacity = capacity
         self.cards = cards
+    }
+}
+
+/// How late a node's recent heartbeats left against their schedule, in milliseconds.
+public struct HeartbeatDelays: Codable, Sendable, Equatable {
+    public var count: Int
+    public var p50: Double
+    public var p99: Double
+    public var p999: Double
+    public var max: Double
+
+    init(_ seconds: [Double]) {
+        let sorted = seconds.sorted()
+        // Milliseconds, to the hundredth.
+        func at(_ q: Double) -> Double {
+            sorted.isEmpty ? 0 : (sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * q))] * 100_000).rounded() / 100
+        }
+        count = sorted.count
+        p50 = at(0.5)
+        p99 = at(0.99)
+        p999 = at(0.999)
+        max = at(1)
     }
 }
 
