@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Cluster benchmarks on this machine (issue 11). So far: the hop. Warm persistent hello
+# Cluster benchmarks on this machine (issue 11). So far: (1) the hop: warm persistent hello
 # through a cluster gateway (kumo serve --etcd, one node agent) against the embedded
-# `kumo serve`, in one run, alternating; ends with name=value lines for scripts to read.
+# `kumo serve`, in one run, alternating; (2) failover: a second node joins, the node serving
+# a client in a loop is killed (kill -9), then the other is frozen (SIGSTOP): how long until
+# requests succeed elsewhere, how many failed, and when etcd listed the node lost.
+# Ends with name=value lines for scripts to read.
 # Usage: scripts/bench-cluster.sh [REQUESTS] [ROUNDS]   (debug build unless KUMO_BUILD=release)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,3 +57,42 @@ done
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 e=$(echo "${P50[embedded]}" | median); c=$(echo "${P50[cluster]}" | median)
 echo "hop_embedded_p50_us=$e hop_cluster_p50_us=$c hop_added_p50_us=$((c - e)) embedded_rps=$(echo "${RPS[embedded]}" | median) cluster_rps=$(echo "${RPS[cluster]}" | median)"
+
+# (2) Failover. Node n1 serves; n2 joins; a client loops on one gateway.
+NODE_TTL=${NODE_TTL:-5}
+"$KUMO" node --etcd "$ETCD" --name n2 --port 0 --pool 2 --ttl "$NODE_TTL" --data-dir "$WORK/n2" >"$WORK/n2.log" 2>&1 &
+N2=$!
+for _ in $(seq 100); do "$KUMO" nodes --etcd "$ETCD" --json | grep -q '"n2"' && break; sleep 0.1; done
+start_gateway "$WORK/failover" --etcd "$ETCD" --name gf
+url=$URL
+KUMO_GATEWAY=$url KUMO_TOKEN=$(cat "$WORK/cluster-1/admin-token") "$KUMO" deploy examples/hello --name fo --keep-alive 600 >/dev/null 2>&1
+ms() { date +%s%3N; }
+probe() {  # prints: node http_code
+  curl -s -o /dev/null -D - -X POST "$url/function/fo" -w '%{http_code}\n' | awk 'tolower($1)=="x-kumo-node:"{n=$2} /^[0-9][0-9][0-9]$/{c=$1} END{gsub("\r","",n); print n, c}'
+}
+failover() {  # SIGNAL: kills or freezes the node serving now; prints ms until success elsewhere and failures
+  local signal=$1 serving pid node code failed=0 t0 t1
+  read -r serving _ <<<"$(probe)"
+  pid=$(pgrep -f "kumo node --etcd $ETCD --name $serving " | head -1)
+  t0=$(ms)
+  kill "-$signal" "$pid"
+  while true; do
+    read -r node code <<<"$(probe)"
+    [ "$code" = 200 ] && [ "$node" != "$serving" ] && break
+    [ "$code" = 200 ] || failed=$((failed + 1))
+    [ $(( $(ms) - t0 )) -gt 30000 ] && { echo "no failover within 30 s" >&2; break; }
+  done
+  t1=$(ms)
+  while "$KUMO" nodes --etcd "$ETCD" --json | tr -d ' \n' | grep -q "\"name\":\"$serving\",\"record\"" ; do sleep 0.05; done
+  echo "$serving $((t1 - t0)) $failed $(( $(ms) - t0 ))"
+}
+for _ in 1 2 3; do probe >/dev/null; done
+read -r killed kill_ms kill_failed kill_lost_ms <<<"$(failover KILL)"
+echo "kill -9 of $killed: requests succeeded on the other node after $kill_ms ms ($kill_failed failed meanwhile); etcd listed it lost after $kill_lost_ms ms (ttl ${NODE_TTL}s)"
+# The killed node comes back under its name; then the serving one is frozen.
+"$KUMO" node --etcd "$ETCD" --name "$killed" --port 0 --pool 2 --ttl "$NODE_TTL" --data-dir "$WORK/$killed-again" >"$WORK/$killed-again.log" 2>&1 &
+for _ in $(seq 100); do "$KUMO" nodes --etcd "$ETCD" --json | tr -d ' \n' | grep -q "\"name\":\"$killed\",\"record\"" && break; sleep 0.1; done
+read -r frozen stop_ms stop_failed stop_lost_ms <<<"$(failover STOP)"
+echo "SIGSTOP of $frozen: requests succeeded on the other node after $stop_ms ms ($stop_failed failed meanwhile); etcd listed it lost after $stop_lost_ms ms"
+kill -CONT "$(pgrep -f "kumo node --etcd $ETCD --name $frozen " | head -1)" 2>/dev/null || true
+echo "failover_kill_ms=$kill_ms failover_kill_failed=$kill_failed lost_after_kill_ms=$kill_lost_ms failover_stop_ms=$stop_ms failover_stop_failed=$stop_failed lost_after_stop_ms=$stop_lost_ms"

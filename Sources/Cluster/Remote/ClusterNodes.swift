@@ -20,6 +20,13 @@ public final class ClusterNodes: NodeClient {
     /// Where each function ran lately, and until when its instances may be warm.
     private let warm = Mutex<[String: [String: ContinuousClock.Instant]]>([:])
     private let caps = Mutex<[String: (bytes: UInt64?, uncapped: Bool)]>([:])
+    /// Nodes that just failed to answer, and until when they get no new request (while others can take it).
+    private let suspects = Mutex<[String: ContinuousClock.Instant]>([:])
+    static let suspicion = Duration.seconds(10)
+    /// Requests in flight per node, to end at once when the node leaves the cluster (a frozen
+    /// node would otherwise hold them to their deadline).
+    private let running = Mutex<[String: [UInt64: Task<InvocationOutcome, Error>]]>([:])
+    private let requestIDs = Atomic<UInt64>(0)
 
     public init(view: NodeView, token: String, logger: Logger, imageSources: @escaping @Sendable (String) async -> [String]) {
         self.view = view
@@ -28,14 +35,25 @@ public final class ClusterNodes: NodeClient {
         self.imageSources = imageSources
     }
 
-    public func start() async { await view.start() }
+    public func start() async {
+        view.onLeave = { [weak self] name in self?.abandon(name) }
+        await view.start()
+    }
+
+    /// A node left the cluster: the requests it still holds end now, as unreachable.
+    func abandon(_ node: String) {
+        for task in running.withLock({ $0.removeValue(forKey: node) ?? [:] }).values { task.cancel() }
+    }
     public func shutdown() async { view.stop() }
     public func expect(_ deployment: Deployment) {}
 
     public func invoke(_ deployment: Deployment, _ invocation: Invocation) async throws(SchedulingError) -> InvocationOutcome {
         let now = ContinuousClock.now
         let recent = warm.withLock { $0[deployment.name] ?? [:] }.filter { $0.value > now }
-        let candidates = view.alive.filter { $0.version == ClusterProtocol.version }.map { record in
+        let suspected = suspects.withLock { s in s = s.filter { $0.value > now }; return Set(s.keys) }
+        let live = view.alive.filter { $0.version == ClusterProtocol.version }
+        let trusted = live.filter { !suspected.contains($0.name) }
+        let candidates = (trusted.isEmpty ? live : trusted).map { record in
             Placement.Candidate(record: record, inFlight: inFlight.withLock { $0[record.name] ?? 0 }, warm: recent[record.name] != nil)
         }
         var random = SystemRandomNumberGenerator()
@@ -49,14 +67,31 @@ public final class ClusterNodes: NodeClient {
         inFlight.withLock { $0[node, default: 0] += 1 }
         defer { inFlight.withLock { $0[node, default: 1] -= 1 } }
         let outcome: InvocationOutcome
-        do { outcome = try await send(deployment, invocation, to: record) } catch {
-            // Not sent there again while it is warm elsewhere or the cluster still lists it.
-            if case .unreachable = error { warm.withLock { $0[deployment.name]?[node] = nil } }
+        do { outcome = try await tracked(deployment, invocation, to: record) } catch {
+            // Not sent there again while other nodes can take it, until it answers again or leaves.
+            if case .unreachable = error {
+                warm.withLock { $0[deployment.name]?[node] = nil }
+                suspects.withLock { $0[node] = .now + Self.suspicion }
+            }
             throw error
         }
+        suspects.withLock { _ = $0.removeValue(forKey: node) }
         let keep = ContinuousClock.now + .seconds(max(deployment.limits.keepAliveSeconds, 0))
         warm.withLock { $0[deployment.name, default: [:]][node] = outcome.result.instanceEnded ? nil : keep }
         return outcome
+    }
+
+    /// `send`, as a task the node's departure can end.
+    private func tracked(_ deployment: Deployment, _ invocation: Invocation, to node: NodeRecord) async throws(SchedulingError) -> InvocationOutcome {
+        let id = requestIDs.add(1, ordering: .relaxed).newValue
+        let task = Task { () async throws -> InvocationOutcome in try await self.send(deployment, invocation, to: node) }
+        running.withLock { $0[node.name, default: [:]][id] = task }
+        defer { running.withLock { _ = $0[node.name]?.removeValue(forKey: id) } }
+        do { return try await task.value } catch let error as SchedulingError {
+            throw task.isCancelled ? .unreachable(node: node.name, reason: "it left the cluster (its lease ended) while running the request") : error
+        } catch {
+            throw .unreachable(node: node.name, reason: "\(error)")
+        }
     }
 
     private func send(_ deployment: Deployment, _ invocation: Invocation, to node: NodeRecord) async throws(SchedulingError) -> InvocationOutcome {

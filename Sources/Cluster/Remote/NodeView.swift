@@ -11,6 +11,13 @@ public final class NodeView: Sendable {
     let logger: Logger
     private let nodes = Mutex<[String: NodeRecord]>([:])
     private let follower = Mutex<Task<Void, Never>?>(nil)
+    private let leaveHandler = Mutex<(@Sendable (String) -> Void)?>(nil)
+
+    /// Called with a node's name when its record goes (its lease ended, or it left).
+    public var onLeave: (@Sendable (String) -> Void)? {
+        get { leaveHandler.withLock { $0 } }
+        set { leaveHandler.withLock { $0 = newValue } }
+    }
 
     public init(etcd: EtcdClient, logger: Logger) {
         self.etcd = etcd
@@ -67,14 +74,19 @@ public final class NodeView: Sendable {
 
     func apply(_ events: [EtcdEvent]) {
         defer { publishMetrics() }
-        nodes.withLock { nodes in
+        let left = nodes.withLock { nodes -> [String] in
+            var left: [String] = []
             for event in events {
                 let name = String(event.key.dropFirst(ClusterKeys.nodes.count))
                 switch event {
                 case .put(let kv): nodes[name] = try? NodeMembership.decode(kv.value)
-                case .delete: nodes[name] = nil
+                case .delete:
+                    nodes[name] = nil
+                    left.append(name)
                 }
             }
+            return left
         }
+        if let handler = onLeave { left.forEach(handler) }
     }
 }
