@@ -35,16 +35,14 @@ public final class LocalNode: NodeClient {
     }
 
     let scheduler: NodeScheduler
-    public let name: String
 
     /// `onGrant`: each FPGA grant and release, for the record; `logSink`: instances' log lines.
     public init(configuration c: Configuration, logger: Logger,
                 onGrant: @escaping @Sendable (FPGAGrantEvent) -> Void, logSink: @escaping NodeScheduler.LogSink) {
-        name = c.name
         let inventory = FPGAInventory(count: c.fpgaCount, reconfigureCost: c.fpgaReconfigure, record: onGrant)
         let pool = ProcessPool(launch: c.launch, size: c.poolSize, logger: logger)
         let memory = MemoryBudget(total: c.guestMemory, defaultTenantCap: c.tenantMemory)
-        scheduler = NodeScheduler(pool: pool, inventory: inventory, fpgaPatience: c.fpgaPatience, memory: memory,
+        scheduler = NodeScheduler(name: c.name, pool: pool, inventory: inventory, fpgaPatience: c.fpgaPatience, memory: memory,
                                   memoryPatience: c.memoryPatience, logger: logger, logSink: logSink)
     }
 
@@ -53,21 +51,12 @@ public final class LocalNode: NodeClient {
     public func expect(_ deployment: Deployment) { scheduler.expect(deployment) }
 
     public func invoke(_ deployment: Deployment, _ invocation: Invocation) async throws(SchedulingError) -> InvocationOutcome {
-        var outcome = try await scheduler.invoke(deployment, invocation)
-        outcome.node = name
-        return outcome
+        try await scheduler.invoke(deployment, invocation)
     }
 
     public func invokeWarm(_ deployment: Deployment, _ invocation: () -> Invocation?,
                            completion: @escaping @Sendable (Result<InvocationOutcome, SchedulingError>) -> Void) -> Bool {
-        let name = self.name
-        return scheduler.invokeWarm(deployment, invocation) { result in
-            completion(result.map { outcome in
-                var named = outcome
-                named.node = name
-                return named
-            })
-        }
+        scheduler.invokeWarm(deployment, invocation, completion: completion)
     }
 
     public func remove(function: String) async { await scheduler.remove(function: function) }

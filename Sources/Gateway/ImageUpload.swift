@@ -40,7 +40,7 @@ struct ImageUpload: Sendable {
             if let error = error as? GatewayError { throw error }
             throw .badRequest("the upload ended early: \(error)")
         }
-        return ImageUpload(path: path, byteCount: count, hash: Tokens.hex(hasher.finalize()))
+        return ImageUpload(path: path, byteCount: count, hash: Hex.string(hasher.finalize()))
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(GatewayError) {

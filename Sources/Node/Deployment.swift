@@ -64,7 +64,7 @@ public struct InvocationOutcome: Sendable {
     public var output: [UInt8]
     public var coldStart: Bool
     public var instance: String
-    /// The node that ran it (filled in by the NodeClient that reached it).
+    /// The node that ran it.
     public var node = ""
 
     public init(result: InvokeResult, output: [UInt8], coldStart: Bool, instance: String, node: String = "") {

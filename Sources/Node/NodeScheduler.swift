@@ -42,8 +42,12 @@ public actor NodeScheduler {
     /// The fast lane's view: each function's instances, and how many requests wait for one.
     private let lanes = Mutex<[String: (instances: [Instance], waiting: Int)]>([:])
 
-    public init(pool: ProcessPool, inventory: FPGAInventory, fpgaPatience: Duration, memory: MemoryBudget, memoryPatience: Duration,
-                logger: Logger, logSink: @escaping LogSink) {
+    /// The node's name, given in every outcome (X-Kumo-Node).
+    let nodeName: String
+
+    public init(name: String, pool: ProcessPool, inventory: FPGAInventory, fpgaPatience: Duration, memory: MemoryBudget,
+                memoryPatience: Duration, logger: Logger, logSink: @escaping LogSink) {
+        nodeName = name
         self.pool = pool
         self.inventory = inventory
         self.fpgaPatience = fpgaPatience
@@ -77,7 +81,7 @@ public actor NodeScheduler {
             let (result, output) = try await instance.process.invoke(request, body: invocation.body)
             Trace.mark("sched resumed")
             finished(instance, function: deployment.name, ended: result.instanceEnded)
-            return InvocationOutcome(result: result, output: output, coldStart: cold, instance: instance.id)
+            return InvocationOutcome(result: result, output: output, coldStart: cold, instance: instance.id, node: nodeName)
         } catch {
             finished(instance, function: deployment.name, ended: true)
             throw .instance(error as? InstanceFailure ?? .ended("\(error)"))
@@ -112,7 +116,7 @@ public actor NodeScheduler {
         instance.process.invoke(request, body: invocation.body) { [self] answer in
             switch answer {
             case .success(let (result, output)):
-                completion(.success(InvocationOutcome(result: result, output: output, coldStart: false, instance: instance.id)))
+                completion(.success(InvocationOutcome(result: result, output: output, coldStart: false, instance: instance.id, node: nodeName)))
                 returnWarm(instance, function: function, ended: result.instanceEnded)
             case .failure(let error):
                 completion(.failure(.instance(error as? InstanceFailure ?? .ended("\(error)"))))

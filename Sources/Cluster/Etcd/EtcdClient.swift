@@ -31,19 +31,8 @@ public final class EtcdClient: Sendable {
         self.logger = logger
         self.callTimeout = .nanoseconds(Int64(callTimeout.components.seconds) * 1_000_000_000
                                         + callTimeout.components.attoseconds / 1_000_000_000)
-        http = Self.sharedHTTP
+        http = ClusterHTTP.client
     }
-
-    /// One HTTP client for every EtcdClient of the process (it lives as long as the process, so
-    /// it needs no shutdown; each call carries its own deadline). A refused connection fails
-    /// at once, so the call moves on to the next member instead of retrying until its deadline.
-    static let sharedHTTP: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout.connect = .milliseconds(500)
-        configuration.redirectConfiguration = .disallow
-        configuration.connectionPool.retryConnectionEstablishment = false
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
 
     /// The order to try endpoints in: the one that last answered first.
     func rotation() -> [Int] {

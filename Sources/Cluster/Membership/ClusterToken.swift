@@ -7,8 +7,7 @@ public enum ClusterToken {
 
     /// The cluster's token, made now if no member made one yet.
     public static func ensure(_ etcd: EtcdClient) async throws(EtcdError) -> String {
-        var random = SystemRandomNumberGenerator()
-        let made = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
+        let made = Hex.random(bytes: 32)
         let result = try await etcd.transaction(if: [.absent(key)], then: [.put(key, Array(made.utf8))], else: [.get(key)])
         if result.succeeded { return made }
         guard let existing = result.reads.first?.first, !existing.value.isEmpty else {

@@ -112,7 +112,7 @@ public final class ClusterNodes: NodeClient {
         let limit = TimeAmount.seconds(Int64(deployment.config.timeoutSeconds.rounded(.up)) + 30)
         let status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer
         do {
-            let response = try await EtcdClient.sharedHTTP.execute(request, timeout: limit)
+            let response = try await ClusterHTTP.client.execute(request, timeout: limit)
             status = response.status
             headers = response.headers
             body = try await response.body.collect(upTo: 1 << 30)
@@ -152,7 +152,7 @@ public final class ClusterNodes: NodeClient {
             var request = HTTPClientRequest(url: node.address + RemoteWire.prefix + "/remove/" + function)
             request.method = .POST
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
-            _ = try? await EtcdClient.sharedHTTP.execute(request, timeout: .seconds(5))
+            _ = try? await ClusterHTTP.client.execute(request, timeout: .seconds(5))
         }
     }
 
@@ -161,7 +161,7 @@ public final class ClusterNodes: NodeClient {
         for node in view.alive {
             var request = HTTPClientRequest(url: node.address + RemoteWire.prefix + "/instances/" + function)
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
-            guard let response = try? await EtcdClient.sharedHTTP.execute(request, timeout: .seconds(5)), response.status == .ok,
+            guard let response = try? await ClusterHTTP.client.execute(request, timeout: .seconds(5)), response.status == .ok,
                   let body = try? await response.body.collect(upTo: 16 << 20),
                   let list = try? JSONDecoder().decode([NodeScheduler.InstanceInfo].self, from: Data(body.readableBytesView)) else { continue }
             all += list.map { var info = $0; info.id = node.name + "/" + info.id; return info }

@@ -60,13 +60,13 @@ public final class ImageFetcher: Sendable {
             do {
                 var request = HTTPClientRequest(url: source + RemoteWire.prefix + "/images/" + hash)
                 request.headers.add(name: "Authorization", value: "Bearer \(token)")
-                let response = try await EtcdClient.sharedHTTP.execute(request, timeout: .seconds(30))
+                let response = try await ClusterHTTP.client.execute(request, timeout: .seconds(30))
                 guard response.status == .ok else {
                     tried.append("\(source): \(response.status.code)")
                     continue
                 }
                 let bytes = Data(try await response.body.collect(upTo: limit).readableBytesView)
-                let got = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+                let got = Hex.string(SHA256.hash(data: bytes))
                 guard got == hash else {
                     tried.append("\(source): sent bytes that hash to \(got.prefix(12))")
                     continue
