@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(name: "AcceleratorTests", dependencies: ["Accelerator"]),
         // What several test targets share (a loopback port).
         .target(name: "KumoTestSupport", path: "Tests/Support"),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "KumoTestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Node", "Functions", "KumoTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "Functions", "Accelerator"]),
         .testTarget(
             name: "KumoCommandsTests",

@@ -1,40 +1,29 @@
 #!/usr/bin/env bash
-# Cluster benchmarks on this machine (issue 11). So far: (1) the hop: warm persistent hello
-# through a cluster gateway (kumo serve --etcd, one node agent) against the embedded
-# `kumo serve`, in one run, alternating; (2) failover: a second node joins, the node serving
-# a client in a loop is killed (kill -9), then the other is frozen (SIGSTOP): how long until
-# requests succeed elsewhere, how many failed, and when etcd listed the node lost.
-# Ends with name=value lines for scripts to read.
+# Cluster benchmarks on this machine (issue 11), each comparison within one run:
+#  hop:       warm persistent hello through a cluster gateway (kumo serve --etcd, one node
+#             agent) against the embedded `kumo serve`, alternating;
+#  failover:  a second node joins, the node serving a client in a loop is killed (kill -9),
+#             then the other is frozen (SIGSTOP): how long until requests succeed elsewhere,
+#             how many failed, and when etcd listed the node lost;
+#  placement: bitstream affinity against random placement (scripts/bench-cluster-placement.sh);
+#  balance:   least-of-two against round robin and random, one node slowed
+#             (scripts/bench-cluster-balance.sh).
+# Each ends with name=value lines for scripts to read.
 # Usage: scripts/bench-cluster.sh [REQUESTS] [ROUNDS]   (debug build unless KUMO_BUILD=release)
+#        PARTS="hop failover" scripts/bench-cluster.sh   (a subset)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=${1:-3000}
 ROUNDS=${2:-2}
-MODE=${KUMO_BUILD:-debug}
-cd "$ROOT"
-swift build -c "$MODE" --product kumo >/dev/null 2>&1
-KUMO="$ROOT/.build/$MODE/kumo"
-WORK=$(mktemp -d /tmp/kumo-bench-cluster-XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+PARTS=${PARTS:-hop failover placement balance}
+. "$ROOT/scripts/cluster-lib.sh"
+bench_setup cluster
 cc -O2 scripts/gateway-load.c -o "$WORK/gateway-load"
-free_ports() { python3 -c 'import socket,sys
-s=[socket.socket() for _ in range(int(sys.argv[1]))]
-[x.bind(("127.0.0.1",0)) for x in s]; print(" ".join(str(x.getsockname()[1]) for x in s))' "$1"; }
-read -r -a P <<<"$(free_ports 2)"
-ETCD="http://127.0.0.1:${P[0]}"
-etcd --name b0 --data-dir "$WORK/etcd" --listen-client-urls "$ETCD" --advertise-client-urls "$ETCD" \
-  --listen-peer-urls "http://127.0.0.1:${P[1]}" --initial-advertise-peer-urls "http://127.0.0.1:${P[1]}" \
-  --initial-cluster "b0=http://127.0.0.1:${P[1]}" >"$WORK/etcd.log" 2>&1 &
-for _ in $(seq 100); do curl -fs "$ETCD/health" | grep -q '"true"' && break; sleep 0.1; done
+start_etcd
 "$KUMO" node --etcd "$ETCD" --name n1 --port 0 --pool 2 --data-dir "$WORK/n1" >"$WORK/n1.log" 2>&1 &
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), kernel $(uname -r), $(date -u +%FT%TZ), kumo $MODE build"
-start_gateway() {  # DIR [ARGS...]: starts it; sets GATEWAY_PID and URL
-  local dir=$1; shift
-  "$KUMO" serve --port 0 --data-dir "$dir" "$@" >"$dir.log" 2>&1 &
-  GATEWAY_PID=$!
-  for _ in $(seq 200); do [ -s "$dir/gateway.url" ] && break; sleep 0.1; done
-  URL=$(cat "$dir/gateway.url")
-}
+wait_alive n1
+part() { [[ " $PARTS " == *" $1 "* ]]; }
+if part hop; then
 p50() { sed -n 's/.*p50=\([0-9]*\)us.*/\1/p'; }
 rps() { sed -n 's/.*rps=\([0-9]*\).*/\1/p'; }
 declare -A P50 RPS
@@ -57,15 +46,18 @@ done
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 e=$(echo "${P50[embedded]}" | median); c=$(echo "${P50[cluster]}" | median)
 echo "hop_embedded_p50_us=$e hop_cluster_p50_us=$c hop_added_p50_us=$((c - e)) embedded_rps=$(echo "${RPS[embedded]}" | median) cluster_rps=$(echo "${RPS[cluster]}" | median)"
+fi
 
-# (2) Failover. Node n1 serves; n2 joins; a client loops on one gateway.
+# Failover. Node n1 serves; n2 joins; a client loops on one gateway.
+if part failover; then
 NODE_TTL=${NODE_TTL:-5}
 "$KUMO" node --etcd "$ETCD" --name n2 --port 0 --pool 2 --ttl "$NODE_TTL" --data-dir "$WORK/n2" >"$WORK/n2.log" 2>&1 &
 N2=$!
-for _ in $(seq 100); do "$KUMO" nodes --etcd "$ETCD" --json | grep -q '"n2"' && break; sleep 0.1; done
+wait_alive n2
 start_gateway "$WORK/failover" --etcd "$ETCD" --name gf
 url=$URL
-KUMO_GATEWAY=$url KUMO_TOKEN=$(cat "$WORK/cluster-1/admin-token") "$KUMO" deploy examples/hello --name fo --keep-alive 600 >/dev/null 2>&1
+token=$(cat "$WORK/cluster-1/admin-token" 2>/dev/null || cat "$WORK/failover/admin-token")
+KUMO_GATEWAY=$url KUMO_TOKEN=$token "$KUMO" deploy examples/hello --name fo --keep-alive 600 >/dev/null 2>&1
 ms() { date +%s%3N; }
 probe() {  # prints: node http_code
   curl -s -o /dev/null -D - -X POST "$url/function/fo" -w '%{http_code}\n' | awk 'tolower($1)=="x-kumo-node:"{n=$2} /^[0-9][0-9][0-9]$/{c=$1} END{gsub("\r","",n); print n, c}'
@@ -91,8 +83,11 @@ read -r killed kill_ms kill_failed kill_lost_ms <<<"$(failover KILL)"
 echo "kill -9 of $killed: requests succeeded on the other node after $kill_ms ms ($kill_failed failed meanwhile); etcd listed it lost after $kill_lost_ms ms (ttl ${NODE_TTL}s)"
 # The killed node comes back under its name; then the serving one is frozen.
 "$KUMO" node --etcd "$ETCD" --name "$killed" --port 0 --pool 2 --ttl "$NODE_TTL" --data-dir "$WORK/$killed-again" >"$WORK/$killed-again.log" 2>&1 &
-for _ in $(seq 100); do "$KUMO" nodes --etcd "$ETCD" --json | tr -d ' \n' | grep -q "\"name\":\"$killed\",\"record\"" && break; sleep 0.1; done
+wait_alive "$killed"
 read -r frozen stop_ms stop_failed stop_lost_ms <<<"$(failover STOP)"
 echo "SIGSTOP of $frozen: requests succeeded on the other node after $stop_ms ms ($stop_failed failed meanwhile); etcd listed it lost after $stop_lost_ms ms"
 kill -CONT "$(pgrep -f "kumo node --etcd $ETCD --name $frozen " | head -1)" 2>/dev/null || true
 echo "failover_kill_ms=$kill_ms failover_kill_failed=$kill_failed lost_after_kill_ms=$kill_lost_ms failover_stop_ms=$stop_ms failover_stop_failed=$stop_failed lost_after_stop_ms=$stop_lost_ms"
+fi
+if part placement; then "$ROOT/scripts/bench-cluster-placement.sh"; fi
+if part balance; then "$ROOT/scripts/bench-cluster-balance.sh"; fi

@@ -14,8 +14,11 @@ public struct ImageConfig: Codable, Equatable, Sendable {
     public var accelerator: Accelerator
     public var mode: InvocationMode
     public var fpga: FPGAIdentity?
+    /// The uuid of the xclbin the image carries (`bitstream:`): placement sends a
+    /// cold start to a card that holds it.
+    public var bitstream: String?
 
-    public init(spec: FunctionSpec) {
+    public init(spec: FunctionSpec, bitstream: String? = nil) {
         name = spec.name
         memory = spec.memory
         timeoutSeconds = spec.timeoutSeconds
@@ -25,6 +28,7 @@ public struct ImageConfig: Codable, Equatable, Sendable {
         accelerator = spec.accelerator
         mode = spec.mode
         fpga = spec.accelerator == .fpga ? (spec.fpga ?? FPGAIdentity()) : nil
+        self.bitstream = bitstream
     }
 
     public static func read(from image: ELFImage) -> ImageConfig? {

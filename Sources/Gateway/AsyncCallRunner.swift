@@ -2,14 +2,17 @@ import Cluster
 import Foundation
 import Logging
 
-/// Runs accepted async calls. Each is in SQLite before the 202 goes out; a
-/// call the server was running when it died goes back to the queue on start.
+/// Runs accepted async calls. Each is in the state store before the 202 goes out;
+/// a call the server was running when it died goes back to the queue on start
+/// (in a cluster: the queue of a gateway still there, see `takeOver`).
 actor AsyncCallRunner {
     let store: any StateStore
     let concurrency: Int
     let callbacks: CallbackSender
     let logger: Logger
     private var queue: [String] = []
+    /// Calls queued or running here.
+    private var held: Set<String> = []
     private var running = 0
     private var gateway: Gateway?
 
@@ -22,10 +25,16 @@ actor AsyncCallRunner {
 
     func start(gateway: Gateway) async {
         self.gateway = gateway
+        await takeOver()
+    }
+
+    /// Queues the unfinished calls that are this gateway's to run: at start, and in a
+    /// cluster each time another gateway leaves (its calls are taken over).
+    func takeOver() async {
         do {
-            let unfinished = try await store.unfinishedCalls()
+            let unfinished = try await store.unfinishedCalls().map(\.id).filter { !held.contains($0) }
             if !unfinished.isEmpty { logger.info("resuming \(unfinished.count) accepted async calls") }
-            queue += unfinished.map(\.id)
+            for id in unfinished { submit(id) }
         } catch {
             logger.error("cannot read the async call queue: \(error)")
         }
@@ -50,6 +59,7 @@ actor AsyncCallRunner {
     }
 
     func submit(_ id: String) {
+        guard held.insert(id).inserted else { return }
         queue.append(id)
         pump()
     }
@@ -61,13 +71,14 @@ actor AsyncCallRunner {
             running += 1
             Task {
                 await process(id)
-                finishOne()
+                finishOne(id)
             }
         }
     }
 
-    private func finishOne() {
+    private func finishOne(_ id: String) {
         running -= 1
+        held.remove(id)
         pump()
     }
 

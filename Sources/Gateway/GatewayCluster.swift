@@ -19,7 +19,6 @@ public final class GatewayCluster: Sendable {
     private let address = Mutex("")
     private let lease = Mutex<Int64>(0)
 
-    static let gateways = "/kumo/gateways/"
     static let holders = "/kumo/state/image-holders/"
 
     public init(etcd: EtcdClient, name: String, token: String, logger: Logger) {
@@ -38,8 +37,27 @@ public final class GatewayCluster: Sendable {
     func run(gateway: Gateway, url: String) async {
         address.withLock { $0 = url }
         async let follow: Void = followFunctions(gateway)
+        async let peers: Void = followGateways(gateway)
         await keepRegistered(gateway)
         await follow
+        await peers
+    }
+
+    /// A gateway that leaves (stopped, or its lease ran out) leaves its accepted async
+    /// calls to those still here: each takes what it can (one wins each call).
+    private func followGateways(_ gateway: Gateway) async {
+        while !Task.isCancelled {
+            do {
+                let listed = try await etcd.range(prefix: ClusterKeys.gateways, keysOnly: true)
+                for try await events in etcd.watch(prefix: ClusterKeys.gateways, from: listed.revision + 1) {
+                    guard events.contains(where: { if case .delete = $0 { true } else { false } }) else { continue }
+                    await gateway.asyncCalls.takeOver()
+                }
+            } catch {
+                logger.warning("gateway \(name): following the other gateways: \(error); listing again")
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
     }
 
     private func keepRegistered(_ gateway: Gateway) async {
@@ -47,7 +65,7 @@ public final class GatewayCluster: Sendable {
             do {
                 let granted = try await etcd.grantLease(ttlSeconds: ttlSeconds)
                 lease.withLock { $0 = granted.id }
-                try await etcd.put(Self.gateways + name, Array(url.utf8), lease: granted.id)
+                try await etcd.put(ClusterKeys.gateways + name, Array(url.utf8), lease: granted.id)
                 for hash in Set(gateway.deploymentsNow.map(\.version)) { try await hold(hash) }
                 while !Task.isCancelled, try await etcd.keepAlive(granted.id) != nil {
                     try? await Task.sleep(for: .seconds(Double(ttlSeconds) / 3))

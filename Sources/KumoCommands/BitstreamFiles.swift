@@ -59,4 +59,10 @@ enum BitstreamFiles {
         }
         return (guestDirectory + "/" + (path as NSString).lastPathComponent, [UInt8](data), 0o444)
     }
+
+    /// The xclbin's uuid: what a card's fabric holds once it is loaded.
+    static func uuid(_ data: [UInt8], path: String) throws -> String {
+        do { return try Xclbin(parsing: data).uuidString }
+        catch { throw BuildError.unsupported("bitstream \(path) is not a valid xclbin: \(error.message)") }
+    }
 }

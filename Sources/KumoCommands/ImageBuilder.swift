@@ -70,11 +70,14 @@ public struct ImageBuilder {
         }
 
         var files = try FilePack.collect(spec.files, directory: directory)
+        var bitstreamUUID: String?
         if let bitstream = spec.bitstream {
             let path = try BitstreamFiles.ensure(bitstream, directory: directory, root: toolchain.root, progress: progress)
-            files.append(try BitstreamFiles.carried(path))
+            let carried = try BitstreamFiles.carried(path)
+            bitstreamUUID = try BitstreamFiles.uuid(carried.data, path: path)
+            files.append(carried)
         }
-        let generated = try writeGenerated(spec: spec, files: files, into: objects)
+        let generated = try writeGenerated(spec: spec, bitstream: bitstreamUUID, files: files, into: objects)
         for (name, source) in generated {
             let object = (objects as NSString).appendingPathComponent(name + ".o")
             let r = try ProcessRunner.run("cc", toolchain.compileFlags + ["-c", source, "-o", object], captureStdout: false)
@@ -98,14 +101,14 @@ public struct ImageBuilder {
     }
 
     /// The manifest + config note (C) and the file tree (assembly with .incbin).
-    func writeGenerated(spec: FunctionSpec, files: [(destination: String, data: [UInt8], mode: UInt32)],
+    func writeGenerated(spec: FunctionSpec, bitstream: String?, files: [(destination: String, data: [UInt8], mode: UInt32)],
                         into dir: String) throws -> [(String, String)] {
         var devices = [("console", "KUMO_DEVICE_CONSOLE")]
         // run: the request body is stdin; persistent: requests come by hypercall (kumo.h).
         devices.append(spec.mode == .persistent ? ("requests", "KUMO_DEVICE_REQUESTS") : ("stdin", "KUMO_DEVICE_STDIN"))
         if !files.isEmpty { devices.append(("files", "KUMO_DEVICE_FILES")) }
         if spec.accelerator == .fpga { devices.append(("fpga0", "KUMO_DEVICE_FPGA")) }
-        let config = try JSONEncoder().encode(ImageConfig(spec: spec)) + [0]
+        let config = try JSONEncoder().encode(ImageConfig(spec: spec, bitstream: bitstream)) + [0]
         let entries = devices.map { "{\"\($0.0)\", \($0.1)}" }.joined(separator: ", ")
         let configBytes = config.map { String($0) }.joined(separator: ",")
         let manifestC = """

@@ -147,7 +147,10 @@ final class NodeRunner: Sendable {
 
     static func makeNode(_ configuration: LocalNode.Configuration, logger: Logger) -> LocalNode {
         LocalNode(configuration: configuration, logger: logger,
-                  onGrant: { event in logger.info("fpga \(event.kind.rawValue)", metadata: ["card": "\(event.card)", "tenant": "\(event.tenant)"]) },
+                  onGrant: { event in
+                      logger.info("fpga \(event.kind.rawValue)", metadata: ["card": "\(event.card)", "tenant": "\(event.tenant)",
+                                                                         "function": "\(event.function)", "detail": "\(event.detail)"])
+                  },
                   logSink: { function, instance, line in
                       logger.info("\(line.text)", metadata: ["function": "\(function)", "instance": "\(instance)", "stream": "\(line.stream)"])
                   })

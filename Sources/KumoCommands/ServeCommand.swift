@@ -70,6 +70,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "In a cluster, the URL nodes and other gateways reach this gateway at (default: http://HOST:PORT).")
     var advertise: String?
 
+    @Option(help: "In a cluster, which node a request goes to when the function may be warm: least-of-two (of two random nodes, the one with fewer requests in flight), round-robin or random.")
+    var balance = Placement.Balance.leastOfTwo
+
+    @Option(help: "In a cluster, where a cold start goes: affinity (a free FPGA holding the function's bitstream, then the least loaded node) or random.")
+    var placement = Placement.ColdStart.affinity
+
     @OptionGroup var node: NodeOptions
     @OptionGroup var common: CommonOptions
 
@@ -124,9 +130,10 @@ struct ServeCommand: AsyncParsableCommand {
             token = try await ClusterToken.ensure(client)
         } catch { throw fail(error) }
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
-        let state = GatewayState(store: EtcdStateStore(etcd: client), logger: logger)
+        let state = GatewayState(store: EtcdStateStore(etcd: client, gateway: gatewayName), logger: logger)
         let cluster = GatewayCluster(etcd: client, name: gatewayName, token: token, logger: logger)
-        let nodes = ClusterNodes(view: NodeView(etcd: client, logger: logger), token: token, logger: logger) { _ in cluster.imageSources }
+        let nodes = ClusterNodes(view: NodeView(etcd: client, logger: logger), token: token,
+                                 policy: Placement.Policy(balance: balance, coldStart: placement), logger: logger) { _ in cluster.imageSources }
         return try await Gateway(configuration: config, state: state, node: nodes, cluster: cluster, logger: logger)
     }
 
@@ -174,3 +181,6 @@ struct ServeCommand: AsyncParsableCommand {
         return c
     }
 }
+
+extension Placement.Balance: ExpressibleByArgument {}
+extension Placement.ColdStart: ExpressibleByArgument {}

@@ -10,9 +10,10 @@ public struct FPGACardState: Codable, Sendable, Equatable {
     public var instance: String?
     /// When the card entered its present status.
     public var since: Date
-    /// The bitstream the fabric holds (kept across grants), and the function that loaded it.
+    /// The bitstream the fabric holds (kept across grants), and the function and tenant that loaded it.
     public var loadedBitstream: String?
     public var lastFunction: String?
+    public var lastTenant: String?
     public var reconfigurations: Int
     public var grants: Int
 }
@@ -51,6 +52,9 @@ public actor FPGAInventory {
     private var waiters: [(id: UInt64, continuation: CheckedContinuation<Int?, Never>)] = []
     private var nextWaiter: UInt64 = 0
     private let record: @Sendable (FPGAGrantEvent) -> Void
+    /// Granted cards whose instance is stopping.
+    private var releasing: Set<Int> = []
+    static let holderWait = Duration.seconds(1)
 
     public init(count: Int, reconfigureCost: Duration, record: @escaping @Sendable (FPGAGrantEvent) -> Void) {
         self.reconfigureCost = reconfigureCost
@@ -63,17 +67,38 @@ public actor FPGAInventory {
     public func snapshot() -> [FPGACardState] { cards }
     public var count: Int { cards.count }
     public var freeCount: Int { cards.filter { $0.status == .free }.count }
+    /// Starts waiting for a card.
+    var waiting: Int { waiters.count }
 
-    /// Grants a free card, the one last used by `function` if there is one; waits
-    /// up to `patience` for a release, then refuses.
-    public func acquire(tenant: String, function: String, instance: String, patience: Duration) async throws(FPGAAllocationError) -> FPGAGrantInfo {
+    /// What a grant is for: `bitstream` is the xclbin uuid the function's image carries, if known.
+    public struct Claim: Sendable {
+        public var tenant: String
+        public var function: String
+        public var bitstream: String?
+        public var instance: String
+        public init(tenant: String, function: String, bitstream: String?, instance: String) {
+            self.tenant = tenant
+            self.function = function
+            self.bitstream = bitstream
+            self.instance = instance
+        }
+    }
+
+    /// Grants a free card, one whose fabric holds what the claim needs if there is
+    /// one; waits up to `patience` for a release, then refuses.
+    public func acquire(_ claim: Claim, patience: Duration) async throws(FPGAAllocationError) -> FPGAGrantInfo {
         guard !cards.isEmpty else { throw .noCards }
         let deadline = ContinuousClock.now + patience
+        // A card that holds the claim's bitstream and is on its way back is worth a short wait:
+        // taking another card would replace that card's bitstream too.
+        let holderDeadline = ContinuousClock.now + min(patience, Self.holderWait)
         while true {
-            if let index = pick(function: function) {
-                return grant(index, tenant: tenant, function: function, instance: instance)
+            let holderComing = ContinuousClock.now < holderDeadline
+                && cards.indices.contains { releasing.contains($0) && holds(cards[$0], claim) }
+            if !holderComing, let index = pick(claim) {
+                return grant(index, claim)
             }
-            let left = deadline - ContinuousClock.now
+            let left = (holderComing ? holderDeadline : deadline) - ContinuousClock.now
             guard left > .zero, cards.contains(where: { $0.status != .outOfService }) else {
                 throw .noneFree(waited: patience, cards: cards.count)
             }
@@ -88,10 +113,21 @@ public actor FPGAInventory {
         }
     }
 
+    /// The instance holding the card is stopping: `release` follows.
+    public func releasing(card name: String) {
+        if let index = cards.firstIndex(where: { $0.name == name }), cards[index].status == .granted { releasing.insert(index) }
+    }
+
+    /// The stopping instance took another request instead: its card stays granted.
+    public func kept(card name: String) {
+        if let index = cards.firstIndex(where: { $0.name == name }) { releasing.remove(index) }
+    }
+
     /// The instance's process ended; `stopped` is what it reported (nil: it died
     /// without saying, so the fabric's content is unknown).
     public func release(card name: String, stopped: InstanceStopped?, reason: String) {
         guard let index = cards.firstIndex(where: { $0.name == name }), cards[index].status == .granted else { return }
+        releasing.remove(index)
         let c = cards[index]
         record(FPGAGrantEvent(kind: .release, card: name, tenant: c.tenant ?? "", function: c.function ?? "",
                               instance: c.instance ?? "", detail: reason, at: Date()))
@@ -105,22 +141,33 @@ public actor FPGAInventory {
         if !waiters.isEmpty { waiters.removeFirst().continuation.resume(returning: index) }
     }
 
-    private func pick(function: String) -> Int? {
+    /// The card holding the claim's bitstream, else one never configured, else the one idle longest.
+    private func pick(_ claim: Claim) -> Int? {
         let free = cards.indices.filter { cards[$0].status == .free }
-        return free.first { cards[$0].lastFunction == function } ?? free.first { cards[$0].lastFunction == nil } ?? free.first
+        return free.first { holds(cards[$0], claim) } ?? free.first { cards[$0].loadedBitstream == nil }
+            ?? free.min { cards[$0].since < cards[$1].since }
     }
 
-    private func grant(_ index: Int, tenant: String, function: String, instance: String) -> FPGAGrantInfo {
-        let held = cards[index].lastFunction == function ? cards[index].loadedBitstream : nil
+    /// The fabric holds what the claim loads, for the same tenant: a tenant never
+    /// learns from a card's timing what another tenant ran.
+    private func holds(_ card: FPGACardState, _ claim: Claim) -> Bool {
+        guard card.loadedBitstream != nil, card.lastTenant == claim.tenant else { return false }
+        return card.lastFunction == claim.function || (claim.bitstream != nil && card.loadedBitstream == claim.bitstream)
+    }
+
+    private func grant(_ index: Int, _ claim: Claim) -> FPGAGrantInfo {
+        let (tenant, function, instance) = (claim.tenant, claim.function, claim.instance)
+        let held = holds(cards[index], claim) ? cards[index].loadedBitstream : nil
         cards[index].status = .granted
         cards[index].tenant = tenant
         cards[index].function = function
         cards[index].instance = instance
         cards[index].since = Date()
         cards[index].grants += 1
-        // Another function's bitstream will be replaced: the fabric's content is not shared across functions.
-        if cards[index].lastFunction != function { cards[index].loadedBitstream = nil }
+        // Anything else the fabric holds will be replaced: it is not shared across tenants.
+        if held == nil { cards[index].loadedBitstream = nil }
         cards[index].lastFunction = function
+        cards[index].lastTenant = tenant
         record(FPGAGrantEvent(kind: .grant, card: cards[index].name, tenant: tenant, function: function,
                               instance: instance, detail: held.map { "bitstream \($0) already loaded" } ?? "needs configuration",
                               at: Date()))

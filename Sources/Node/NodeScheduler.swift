@@ -269,8 +269,9 @@ public actor NodeScheduler {
                 remove(victim, function: owner, reason: "its FPGA went to \(deployment.name)")
             }
         }
-        return try await inventory.acquire(tenant: deployment.tenant, function: deployment.name,
-                                           instance: instance, patience: fpgaPatience)
+        let claim = FPGAInventory.Claim(tenant: deployment.tenant, function: deployment.name,
+                                        bitstream: deployment.config.bitstream, instance: instance)
+        return try await inventory.acquire(claim, patience: fpgaPatience)
     }
 
     private func finished(_ instance: Instance, function: String, ended: Bool) {
@@ -298,6 +299,8 @@ public actor NodeScheduler {
     /// reaper's next round, that teardown could land on the next request.
     private func stopAfterAnswer(_ instance: Instance, function: String) {
         Task {
+            // A start that wants this card's bitstream waits for it rather than take another card.
+            if let card = instance.card { await inventory.releasing(card: card) }
             try? await Task.sleep(for: .milliseconds(2))
             await self.stopIdle(instance, function: function)
         }
@@ -306,6 +309,7 @@ public actor NodeScheduler {
     private func stopIdle(_ instance: Instance, function: String) {
         if let waiter = popWaiter(function) {
             waiter.continuation.resume(returning: instance)  // a request came meanwhile: it takes this one
+            if let card = instance.card { Task { await inventory.kept(card: card) } }
             return
         }
         remove(instance, function: function, reason: "keep-alive 0: stopped after its request")
@@ -333,6 +337,7 @@ public actor NodeScheduler {
         updateGauge(function)
         let inventory = self.inventory, logger = self.logger, memory = self.memory
         Task {
+            if let card = instance.card { await inventory.releasing(card: card) }
             let stopped = await instance.process.stop()
             // Its memory is the host's again only once its process is gone.
             memory.release(instance.reservation.bytes, tenant: instance.reservation.tenant)

@@ -35,6 +35,12 @@ public struct InvokeRequest: Codable, Sendable {
     public var id: UInt64
     public var environment: [String]
     public var timeoutSeconds: Double
+
+    package init(id: UInt64, environment: [String], timeoutSeconds: Double) {
+        self.id = id
+        self.environment = environment
+        self.timeoutSeconds = timeoutSeconds
+    }
 }
 
 /// How an invocation ended, as the gateway maps it to HTTP.

@@ -56,7 +56,7 @@ public struct NodeAPI: Sendable {
     func invoke(_ request: Request) async throws -> Response {
         try authorize(request)
         guard let remote = deployments.decode(request.headers[HTTPField.Name(RemoteWire.deploymentHeader)!]),
-              let environment = RemoteWire.fromHeader([String].self, request.headers[HTTPField.Name(RemoteWire.environmentHeader)!]) else {
+              let environment = RemoteWire.environment(fromHeader: request.headers[HTTPField.Name(RemoteWire.environmentHeader)!]) else {
             throw HTTPError(.badRequest, message: "an invoke needs the deployment and environment headers")
         }
         let sources = (request.headers[HTTPField.Name(RemoteWire.imageSourcesHeader)!] ?? "").split(separator: ",").map(String.init)
@@ -80,8 +80,11 @@ public struct NodeAPI: Sendable {
         case .failure(let error):
             return Self.refusal(.init(kind: error.kind, message: error.description))
         case .success(let outcome):
+            guard let outcomeHeader = RemoteWire.outcomeHeader(outcome) else {
+                return Self.refusal(.init(kind: .failed, message: "the outcome of \(deployment.name) cannot be encoded"))
+            }
             var headers = HTTPFields()
-            headers[HTTPField.Name(RemoteWire.outcomeHeader)!] = try RemoteWire.header(RemoteWire.RemoteOutcome(outcome))
+            headers[HTTPField.Name(RemoteWire.outcomeHeader)!] = outcomeHeader
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: outcome.output)))
         }
     }

@@ -16,7 +16,7 @@ final class StateStoreTests {
 
     func stores() throws -> [any StateStore] {
         [try SQLiteStateStore(path: NSTemporaryDirectory() + "kumo-store-\(UUID().uuidString).sqlite"),
-         EtcdStateStore(etcd: try EtcdClient(endpoints: etcd.endpoints, logger: Logger(label: "test")))]
+         EtcdStateStore(etcd: try EtcdClient(endpoints: etcd.endpoints, logger: Logger(label: "test")), gateway: "g1")]
     }
 
     /// A tenant's grants are found even when others made many more since (filtered before the limit).
@@ -122,6 +122,30 @@ final class StateStoreTests {
             #expect(try await store.pruneCalls(finishedBefore: Date().addingTimeInterval(60), maxBytes: 1 << 20) == 1)
             #expect(try await store.call(first.id) == nil)
         }
+    }
+
+    /// In a cluster, a gateway runs the async calls it accepted; those of a gateway that left
+    /// the cluster go to one still there, and a live gateway's calls are never taken.
+    @Test func aLeavingGatewaysAsyncCallsAreTakenOverOnce() async throws {
+        let client = try EtcdClient(endpoints: etcd.endpoints, logger: Logger(label: "test"))
+        let (g1, g2, g3) = (EtcdStateStore(etcd: client, gateway: "g1"), EtcdStateStore(etcd: client, gateway: "g2"),
+                            EtcdStateStore(etcd: client, gateway: "g3"))
+        var leases: [String: Int64] = [:]
+        for name in ["g1", "g2", "g3"] {
+            let lease = try await client.grantLease(ttlSeconds: 30)
+            leases[name] = lease.id
+            try await client.put(ClusterKeys.gateways + name, Array("http://\(name)".utf8), lease: lease.id)
+        }
+        for i in 0..<3 { #expect(try await g1.insert(Self.call("h\(i)"), tenant: "alice", pendingBelow: 10)) }
+        #expect(try await g2.unfinishedCalls().isEmpty, "g1 is alive: its calls stay its own")
+        #expect(try await g1.unfinishedCalls().count == 3)
+        // g1 leaves (its lease ends): g2 and g3 race for its calls; each call goes to one of them.
+        try await client.revoke(try #require(leases["g1"]))
+        async let two = g2.unfinishedCalls()
+        async let three = g3.unfinishedCalls()
+        let (byTwo, byThree) = try await (two, three)
+        #expect(Set(byTwo.map(\.id)).isDisjoint(with: byThree.map(\.id)) && byTwo.count + byThree.count == 3)
+        #expect(try await g1.unfinishedCalls().isEmpty, "a gateway coming back under g1 finds them taken")
     }
 
     static func call(_ id: String) -> CallRecord {

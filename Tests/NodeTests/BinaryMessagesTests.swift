@@ -1,4 +1,3 @@
-import Synchronization
 import Testing
 @testable import Node
 import Accelerator
@@ -56,47 +55,4 @@ struct BinaryMessagesTests {
         #expect(BinaryMessages.decode(lying) == nil)
         #expect(BinaryMessages.decode([9, 0, 0]) == nil)
     }
-}
-
-@Suite("FPGA inventory")
-struct FPGAInventoryTests {
-    @Test func grantsOneInstanceAtATimeAndPrefersTheCardHoldingTheFunctionsBitstream() async throws {
-        let events = EventLog()
-        let inventory = FPGAInventory(count: 2, reconfigureCost: .milliseconds(100)) { events.add($0) }
-        let a = try await inventory.acquire(tenant: "t1", function: "vadd", instance: "vadd-1", patience: .zero)
-        let b = try await inventory.acquire(tenant: "t2", function: "sobel", instance: "sobel-1", patience: .zero)
-        #expect(a.card != b.card)
-        await #expect(throws: FPGAAllocationError.self) {
-            try await inventory.acquire(tenant: "t3", function: "x", instance: "x-1", patience: .milliseconds(50))
-        }
-        await inventory.release(card: a.card, stopped: InstanceStopped(loadedBitstream: "uuid-vadd", reconfigurations: 1, wedged: false), reason: "done")
-        await inventory.release(card: b.card, stopped: nil, reason: "crashed")
-        let again = try await inventory.acquire(tenant: "t1", function: "vadd", instance: "vadd-2", patience: .zero)
-        #expect(again.card == a.card && again.loadedBitstream == "uuid-vadd", "same function, same card, no reconfiguration")
-        let other = try await inventory.acquire(tenant: "t2", function: "sobel", instance: "sobel-2", patience: .zero)
-        #expect(other.loadedBitstream == nil, "a card whose instance died without saying holds nothing known")
-        #expect(events.kinds == ["grant", "grant", "release", "release", "grant", "grant"])
-    }
-
-    @Test func aWaitingRequestGetsTheReleasedCardAndAWedgedCardLeavesService() async throws {
-        let inventory = FPGAInventory(count: 1, reconfigureCost: .zero) { _ in }
-        let first = try await inventory.acquire(tenant: "a", function: "f", instance: "f-1", patience: .zero)
-        async let waiting = inventory.acquire(tenant: "b", function: "g", instance: "g-1", patience: .seconds(5))
-        try await Task.sleep(for: .milliseconds(50))
-        await inventory.release(card: first.card, stopped: InstanceStopped(loadedBitstream: "u", reconfigurations: 1, wedged: false), reason: "done")
-        let second = try await waiting
-        #expect(second.card == first.card && second.loadedBitstream == nil, "another function's bitstream is not reused")
-        await inventory.release(card: second.card, stopped: InstanceStopped(loadedBitstream: nil, reconfigurations: 0, wedged: true), reason: "kernel never ended")
-        #expect(await inventory.snapshot().first?.status == .outOfService)
-        await #expect(throws: FPGAAllocationError.self) {
-            try await inventory.acquire(tenant: "c", function: "h", instance: "h-1", patience: .seconds(5))
-        }
-    }
-}
-
-/// Grant events in the order the inventory recorded them.
-final class EventLog: Sendable {
-    private let events = Mutex<[String]>([])
-    func add(_ e: FPGAGrantEvent) { events.withLock { $0.append(e.kind.rawValue) } }
-    var kinds: [String] { events.withLock { $0 } }
 }

@@ -66,6 +66,9 @@ public enum ClusterKeys {
     /// without a record under `nodes` is a lost node.
     public static let nodeNames = "/kumo/node-names/"
 
+    /// `/kumo/gateways/NAME`: a gateway's URL, attached to its lease.
+    public static let gateways = "/kumo/gateways/"
+
     public static func node(_ name: String) -> String { nodes + name }
     public static func nodeName(_ name: String) -> String { nodeNames + name }
 }

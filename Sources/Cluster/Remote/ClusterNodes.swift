@@ -5,6 +5,7 @@ import Metrics
 import Node
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Synchronization
 
 /// The gateway's NodeClient in a cluster: the `kumo node` agents registered in etcd,
@@ -27,9 +28,17 @@ public final class ClusterNodes: NodeClient {
     /// node would otherwise hold them to their deadline).
     private let running = Mutex<[String: [UInt64: Task<InvocationOutcome, Error>]]>([:])
     private let requestIDs = Atomic<UInt64>(0)
+    let policy: Placement.Policy
+    /// Requests placed so far, for round robin.
+    private let turns = Atomic<Int>(0)
+    private let cards = CardView()
+    /// Per function and node, how long requests took lately.
+    private let latencies = Mutex<[String: [String: LatencyAverage]]>([:])
 
-    public init(view: NodeView, token: String, logger: Logger, imageSources: @escaping @Sendable (String) async -> [String]) {
+    public init(view: NodeView, token: String, policy: Placement.Policy = Placement.Policy(), logger: Logger,
+                imageSources: @escaping @Sendable (String) async -> [String]) {
         self.view = view
+        self.policy = policy
         self.token = token
         self.logger = logger
         self.imageSources = imageSources
@@ -43,58 +52,108 @@ public final class ClusterNodes: NodeClient {
     /// A node left the cluster: the requests it still holds end now, as unreachable.
     func abandon(_ node: String) {
         for task in running.withLock({ $0.removeValue(forKey: node) ?? [:] }).values { task.cancel() }
+        cards.forget(node)
     }
     public func shutdown() async { view.stop() }
     public func expect(_ deployment: Deployment) {}
 
     public func invoke(_ deployment: Deployment, _ invocation: Invocation) async throws(SchedulingError) -> InvocationOutcome {
+        var skipped: Set<String> = []
+        while true {
+            switch try await attempt(deployment, invocation, skipping: skipped) {
+            case .answered(let outcome):
+                return outcome
+            case .undelivered(let node, let reason):
+                // It never reached the node, so it runs nowhere yet: another node may take it.
+                skipped.insert(node)
+                guard skipped.count < Self.deliveryAttempts else { throw .unreachable(node: node, reason: reason) }
+                logger.info("request not delivered; sending it to another node", metadata: ["node": "\(node)", "reason": "\(reason)"])
+            }
+        }
+    }
+
+    /// Nodes tried for one request whose connection fails before anything is sent.
+    static let deliveryAttempts = 3
+
+    enum Attempt {
+        case answered(InvocationOutcome)
+        case undelivered(node: String, reason: String)
+    }
+
+    /// Places the request and sends it.
+    private func attempt(_ deployment: Deployment, _ invocation: Invocation, skipping: Set<String>) async throws(SchedulingError) -> Attempt {
         let now = ContinuousClock.now
         let recent = warm.withLock { $0[deployment.name] ?? [:] }.filter { $0.value > now }
         let suspected = suspects.withLock { s in s = s.filter { $0.value > now }; return Set(s.keys) }
-        let live = view.alive.filter { $0.version == ClusterProtocol.version }
+        let live = view.alive.filter { $0.version == ClusterProtocol.version && !skipping.contains($0.name) }
         let trusted = live.filter { !suspected.contains($0.name) }
+        let latency = latencies.withLock { $0[deployment.name] ?? [:] }
         let candidates = (trusted.isEmpty ? live : trusted).map { record in
-            Placement.Candidate(record: record, inFlight: inFlight.withLock { $0[record.name] ?? 0 }, warm: recent[record.name] != nil)
+            Placement.Candidate(record: cards.current(record), inFlight: inFlight.withLock { $0[record.name] ?? 0 },
+                                warm: recent[record.name] != nil, latency: latency[record.name]?.value(at: now) ?? 0)
         }
         var random = SystemRandomNumberGenerator()
-        guard let (node, reason) = Placement.choose(for: deployment, among: candidates, using: &random),
+        let turn = turns.add(1, ordering: .relaxed).oldValue
+        guard let (node, reason) = Placement.choose(for: deployment, among: candidates, policy: policy, turn: turn, using: &random),
               let record = view.node(node) else {
             throw candidates.isEmpty
                 ? .remote(.unavailable, "no node is alive in the cluster; start one with kumo node --etcd ...")
                 : .remote(.unavailable, "no node has room for \(deployment.name) now (memory or a free FPGA); retry later")
         }
         Counter(label: "kumo_placements_total", dimensions: [("reason", reason.rawValue)]).increment()
+        logger.debug("placed", metadata: ["function": "\(deployment.name)", "node": "\(node)", "reason": "\(reason.rawValue)"])
         inFlight.withLock { $0[node, default: 0] += 1 }
         defer { inFlight.withLock { $0[node, default: 1] -= 1 } }
-        let outcome: InvocationOutcome
-        do { outcome = try await tracked(deployment, invocation, to: record) } catch {
-            // Not sent there again while other nodes can take it, until it answers again or leaves.
-            if case .unreachable = error {
-                warm.withLock { $0[deployment.name]?[node] = nil }
-                suspects.withLock { $0[node] = .now + Self.suspicion }
-            }
+        let placed = reason != .warm && deployment.config.accelerator == .fpga ? cards.place(deployment, on: node) : nil
+        let answer: Attempt
+        let sent = ContinuousClock.now
+        do { answer = try await tracked(deployment, invocation, to: record) } catch {
+            if let placed { cards.finished(placed, on: node, instanceEnded: true) }
+            if case .unreachable = error { suspect(node, of: deployment) }
             throw error
         }
+        guard case .answered(let outcome) = answer else {
+            if let placed { cards.finished(placed, on: node, instanceEnded: true) }
+            suspect(node, of: deployment)
+            return answer
+        }
         suspects.withLock { _ = $0.removeValue(forKey: node) }
+        // The instance's own time where it says (a slowed node shows it undiluted by the hop), else the round trip.
+        let done = ContinuousClock.now
+        let took = outcome.result.nanoseconds > 0 ? Duration.nanoseconds(Int64(clamping: outcome.result.nanoseconds)) : done - sent
+        latencies.withLock { $0[deployment.name, default: [:]][node, default: LatencyAverage()].add(took, at: done) }
+        // With no keep-alive the node stops the instance, and frees its card, right after the answer.
+        if let placed {
+            cards.finished(placed, on: node, instanceEnded: outcome.result.instanceEnded || deployment.limits.keepAliveSeconds <= 0)
+        }
         let keep = ContinuousClock.now + .seconds(max(deployment.limits.keepAliveSeconds, 0))
         warm.withLock { $0[deployment.name, default: [:]][node] = outcome.result.instanceEnded ? nil : keep }
-        return outcome
+        return answer
+    }
+
+    /// Not sent there again while other nodes can take it, until it answers again or leaves.
+    private func suspect(_ node: String, of deployment: Deployment) {
+        warm.withLock { $0[deployment.name]?[node] = nil }
+        suspects.withLock { $0[node] = .now + Self.suspicion }
     }
 
     /// `send`, as a task the node's departure can end.
-    private func tracked(_ deployment: Deployment, _ invocation: Invocation, to node: NodeRecord) async throws(SchedulingError) -> InvocationOutcome {
+    private func tracked(_ deployment: Deployment, _ invocation: Invocation, to node: NodeRecord) async throws(SchedulingError) -> Attempt {
         let id = requestIDs.add(1, ordering: .relaxed).newValue
         let task = Task { () async throws -> InvocationOutcome in try await self.send(deployment, invocation, to: node) }
         running.withLock { $0[node.name, default: [:]][id] = task }
         defer { running.withLock { _ = $0[node.name]?.removeValue(forKey: id) } }
-        do { return try await task.value } catch let error as SchedulingError {
+        do { return .answered(try await task.value) } catch let error as Undelivered {
+            return .undelivered(node: node.name, reason: error.reason)
+        } catch let error as SchedulingError {
             throw task.isCancelled ? .unreachable(node: node.name, reason: "it left the cluster (its lease ended) while running the request") : error
         } catch {
             throw .unreachable(node: node.name, reason: "\(error)")
         }
     }
 
-    private func send(_ deployment: Deployment, _ invocation: Invocation, to node: NodeRecord) async throws(SchedulingError) -> InvocationOutcome {
+    /// Throws `Undelivered` when no connection to the node could be made, else a `SchedulingError`.
+    private func send(_ deployment: Deployment, _ invocation: Invocation, to node: NodeRecord) async throws -> InvocationOutcome {
         let cap = caps.withLock { $0[deployment.tenant] } ?? (bytes: nil, uncapped: false)
         var request = HTTPClientRequest(url: node.address + RemoteWire.prefix + "/invoke")
         request.method = .POST
@@ -102,10 +161,13 @@ public final class ClusterNodes: NodeClient {
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
             request.headers.add(name: RemoteWire.versionHeader, value: ClusterProtocol.version)
             request.headers.add(name: RemoteWire.deploymentHeader, value: try deploymentHeader(deployment, cap: cap))
-            request.headers.add(name: RemoteWire.environmentHeader, value: try RemoteWire.header(invocation.environment))
+            guard let environment = RemoteWire.environmentHeader(invocation.environment) else {
+                throw SchedulingError.remote(.failed, "the request's environment is too large to send to a node")
+            }
+            request.headers.add(name: RemoteWire.environmentHeader, value: environment)
             request.headers.add(name: RemoteWire.imageSourcesHeader, value: await imageSources(deployment.version).joined(separator: ","))
         } catch {
-            throw .remote(.failed, "cannot describe the invocation to node \(node.name): \(error)")
+            throw SchedulingError.remote(.failed, "cannot describe the invocation to node \(node.name): \(error)")
         }
         request.body = .bytes(ByteBuffer(bytes: invocation.body))
         // The function's own timeout, plus time for a cold start and an image fetch.
@@ -117,16 +179,17 @@ public final class ClusterNodes: NodeClient {
             headers = response.headers
             body = try await response.body.collect(upTo: 1 << 30)
         } catch {
-            throw .unreachable(node: node.name, reason: "\(error)")
+            if Undelivered.isConnectFailure(error) { throw Undelivered(reason: "\(error)") }
+            throw SchedulingError.unreachable(node: node.name, reason: "\(error)")
         }
         let output = Array(body.readableBytesView)
-        if status == .ok, let outcome = RemoteWire.fromHeader(RemoteWire.RemoteOutcome.self, headers.first(name: RemoteWire.outcomeHeader)) {
-            return outcome.outcome(output: output)
+        if status == .ok, let outcome = RemoteWire.outcome(fromHeader: headers.first(name: RemoteWire.outcomeHeader), output: output, node: node.name) {
+            return outcome
         }
         if let refusal = try? JSONDecoder().decode(RemoteWire.Refusal.self, from: Data(output)) {
-            throw .remote(refusal.kind, "node \(node.name): \(refusal.message)")
+            throw SchedulingError.remote(refusal.kind, "node \(node.name): \(refusal.message)")
         }
-        throw .unreachable(node: node.name, reason: "it answered \(status.code): \(String(decoding: output.prefix(200), as: UTF8.self))")
+        throw SchedulingError.unreachable(node: node.name, reason: "it answered \(status.code): \(String(decoding: output.prefix(200), as: UTF8.self))")
     }
 
     /// The deployment header, encoded once per deployment and cap.
@@ -147,6 +210,7 @@ public final class ClusterNodes: NodeClient {
 
     public func remove(function: String) async {
         warm.withLock { $0[function] = nil }
+        latencies.withLock { $0[function] = nil }
         encodedDeployments.withLock { $0[function] = nil }
         for node in view.alive {
             var request = HTTPClientRequest(url: node.address + RemoteWire.prefix + "/remove/" + function)
@@ -192,5 +256,46 @@ public final class ClusterNodes: NodeClient {
 
     public func setMemoryCap(_ bytes: UInt64?, tenant: String, uncapped: Bool) {
         caps.withLock { $0[tenant] = (bytes, uncapped) }
+    }
+}
+
+/// A request whose connection to the node failed before any of it was sent: it ran nowhere.
+struct Undelivered: Error {
+    var reason: String
+
+    static func isConnectFailure(_ error: Error) -> Bool {
+        if error is NIOConnectionError { return true }
+        if let io = error as? IOError, io.errnoCode == ECONNREFUSED { return true }
+        if let http = error as? HTTPClientError, http == .connectTimeout { return true }
+        return false
+    }
+}
+
+/// A moving average of request times that forgets with time rather than with count:
+/// samples a second old weigh 1/e of a new one, so a node that slows down shows it quickly.
+/// Unrefreshed for `stale`, it is unknown again (0): a node avoided for being slow is tried
+/// again soon, and seen to have recovered.
+struct LatencyAverage {
+    static let memory = 1.0
+    static let stale = 2.0
+    private var seconds = 0.0
+    private var at: ContinuousClock.Instant?
+
+    mutating func add(_ took: Duration, at now: ContinuousClock.Instant) {
+        let current = value(at: now), keep = current == 0 ? 0 : exp(-Self.elapsed(since: at, now) / Self.memory)
+        seconds = current * keep + Self.seconds(took) * (1 - keep)
+        at = now
+    }
+
+    func value(at now: ContinuousClock.Instant) -> Double {
+        at == nil || Self.elapsed(since: at, now) > Self.stale ? 0 : seconds
+    }
+
+    private static func elapsed(since at: ContinuousClock.Instant?, _ now: ContinuousClock.Instant) -> Double {
+        at.map { seconds(now - $0) } ?? 0
+    }
+
+    private static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }

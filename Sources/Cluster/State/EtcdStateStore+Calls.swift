@@ -6,6 +6,8 @@ extension EtcdStateStore {
     struct StoredCall: Codable {
         var tenant: String
         var call: CallRecord
+        /// The gateway that runs it: the one that accepted it, or one that took it over.
+        var owner: String?
     }
 
     static func pendingCount(_ kv: EtcdKeyValue?) -> Int {
@@ -14,7 +16,7 @@ extension EtcdStateStore {
 
     public func insert(_ call: CallRecord, tenant: String, pendingBelow limit: Int) async throws -> Bool {
         let key = Key.calls + call.id, counterKey = Key.pending + tenant
-        let stored = try Self.encode(StoredCall(tenant: tenant, call: call))
+        let stored = try Self.encode(StoredCall(tenant: tenant, call: call, owner: gateway))
         for _ in 0..<Self.attempts {
             let counter = try await etcd.get(counterKey)
             let count = Self.pendingCount(counter)
@@ -73,20 +75,26 @@ extension EtcdStateStore {
         return removed
     }
 
-    /// Calls accepted but not finished, oldest first; those marked running go back to the queue.
-    /// With several gateways, a call another live gateway is running is queued again too:
-    /// async calls are at least once.
+    /// Calls accepted but not finished that are this gateway's to run, oldest first: those it
+    /// accepted, and those of gateways no longer in the cluster, taken over in a transaction (one
+    /// gateway wins each). A call its gateway was running when it died runs again: async calls
+    /// are at least once.
     public func unfinishedCalls() async throws -> [CallRecord] {
-        var unfinished: [CallRecord] = []
+        let alive = Set(try await etcd.range(prefix: ClusterKeys.gateways, keysOnly: true).values
+            .map { String($0.key.dropFirst(ClusterKeys.gateways.count)) })
+        var mine: [CallRecord] = []
         for kv in try await etcd.range(prefix: Key.calls).values {
             guard var stored = try? Self.decode(StoredCall.self, kv.value), stored.call.state != .done else { continue }
-            if stored.call.state == .running {
+            if let owner = stored.owner, owner != gateway, alive.contains(owner) { continue }
+            if stored.owner != gateway || stored.call.state == .running {
+                stored.owner = gateway
                 stored.call.state = .queued
-                _ = try await etcd.transaction(if: [EtcdCondition(kv.key, .modRevision(kv.modRevision))],
-                                               then: [.put(kv.key, try Self.encode(stored))])
+                let taken = try await etcd.transaction(if: [EtcdCondition(kv.key, .modRevision(kv.modRevision))],
+                                                       then: [.put(kv.key, try Self.encode(stored))])
+                guard taken.succeeded else { continue }  // another gateway took it first
             }
-            unfinished.append(stored.call)
+            mine.append(stored.call)
         }
-        return unfinished.sorted { $0.created < $1.created }
+        return mine.sorted { $0.created < $1.created }
     }
 }

@@ -6,12 +6,15 @@ import Foundation
 /// gateways racing never both win.
 public final class EtcdStateStore: StateStore {
     let etcd: EtcdClient
+    /// The gateway using it: the async calls it accepts are its to run until it leaves the cluster.
+    let gateway: String
 
     /// Where functions' records are: gateways follow them.
     public static let functionsPrefix = Key.functions
 
-    public init(etcd: EtcdClient) {
+    public init(etcd: EtcdClient, gateway: String) {
         self.etcd = etcd
+        self.gateway = gateway
     }
 
     enum Key {
