@@ -16,9 +16,21 @@ for i in 1 2 3; do
   "$KUMO" node --etcd "$ETCD" --name "n$i" --port 0 --pool 1 --ttl 5 --data-dir "$WORK/n$i" >"$WORK/n$i.log" 2>&1 &
 done
 wait_alive n1 n2 n3
-snapshot() { "$KUMO" nodes --etcd "$ETCD" --json; }
-registered() { snapshot | python3 -c 'import json,sys
-print(" ".join(f"{n[\"name\"]}={n[\"record\"][\"registered\"] if n.get(\"record\") else \"lost\"}" for n in json.load(sys.stdin)))'; }
+cat >"$WORK/nodes.py" <<'EOT'
+import json, sys
+nodes = json.load(sys.stdin)
+if sys.argv[1] == "registered":
+    print(" ".join(f"{n['name']}={(n.get('record') or {}).get('registered', 'lost')}" for n in nodes))
+else:
+    worst = 0
+    for n in nodes:
+        d = (n.get("record") or {}).get("heartbeatDelays") or {}
+        worst = max(worst, d.get("p999", 0))
+        print(f"{n['name']}: {n['state']}, {d.get('count', 0)} heartbeats, late by p50 {d.get('p50')} ms, "
+              f"p99 {d.get('p99')} ms, p99.9 {d.get('p999')} ms, max {d.get('max')} ms")
+    print(f"heartbeat_p999_ms_worst_node={worst}")
+EOT
+registered() { "$KUMO" nodes --etcd "$ETCD" --json | python3 "$WORK/nodes.py" registered; }
 first=$(registered)
 (cd "$WORK" && stress-ng --io 4 --hdd 2 --timeout "${SECONDS_TO_RUN}s" >"$WORK/stress.log" 2>&1) &
 stress=$!
@@ -35,12 +47,5 @@ while [ "$(date +%s)" -lt "$end" ]; do
   sleep 0.5
 done
 wait "$stress" || true
-snapshot | python3 -c 'import json,sys
-nodes = json.load(sys.stdin)
-worst = 0
-for n in nodes:
-    d = (n.get("record") or {}).get("heartbeatDelays") or {}
-    worst = max(worst, d.get("p999", 0))
-    print(f"{n[\"name\"]}: {n[\"state\"]}, {d.get(\"count\", 0)} heartbeats late by p50 {d.get(\"p50\")} ms, p99 {d.get(\"p99\")} ms, p99.9 {d.get(\"p999\")} ms, max {d.get(\"max\")} ms")
-print(f"heartbeat_p999_ms_worst_node={worst}")'
+"$KUMO" nodes --etcd "$ETCD" --json | python3 "$WORK/nodes.py" delays
 echo "false_failures=$false_failures checks=$checks seconds=$SECONDS_TO_RUN"
