@@ -26,7 +26,7 @@ public final class ClusterNodes: NodeClient {
     static let suspicion = Duration.seconds(10)
     /// Requests in flight per node, to end at once when the node leaves the cluster (a frozen
     /// node would otherwise hold them to their deadline).
-    private let running = Mutex<[String: [UInt64: Task<InvocationOutcome, Error>]]>([:])
+    private let running = Mutex<[String: [UInt64: HTTPClient.Task<HTTPClient.Response>]]>([:])
     private let requestIDs = Atomic<UInt64>(0)
     let policy: Placement.Policy
     /// Requests placed so far, for round robin.
@@ -137,59 +137,57 @@ public final class ClusterNodes: NodeClient {
         suspects.withLock { $0[node] = .now + Self.suspicion }
     }
 
-    /// `send`, as a task the node's departure can end.
+    /// Sends the invocation to the node and waits for its answer; the node's departure ends
+    /// the wait (`abandon`). The request runs on the caller's event loop when it has one (the
+    /// gateway's request task does): no thread hop on the way out or back.
     private func tracked(_ deployment: Deployment, _ invocation: Invocation, to node: NodeRecord) async throws(SchedulingError) -> Attempt {
-        let id = requestIDs.add(1, ordering: .relaxed).newValue
-        let task = Task { () async throws -> InvocationOutcome in try await self.send(deployment, invocation, to: node) }
-        running.withLock { $0[node.name, default: [:]][id] = task }
-        defer { running.withLock { _ = $0[node.name]?.removeValue(forKey: id) } }
-        do { return .answered(try await task.value) } catch let error as Undelivered {
-            return .undelivered(node: node.name, reason: error.reason)
-        } catch let error as SchedulingError {
-            throw task.isCancelled ? .unreachable(node: node.name, reason: "it left the cluster (its lease ended) while running the request") : error
-        } catch {
-            throw .unreachable(node: node.name, reason: "\(error)")
+        let request: HTTPClient.Request
+        do { request = try await invokeRequest(deployment, invocation, to: node) } catch {
+            throw .remote(.failed, "cannot describe the invocation to node \(node.name): \(error)")
         }
-    }
-
-    /// Throws `Undelivered` when no connection to the node could be made, else a `SchedulingError`.
-    private func send(_ deployment: Deployment, _ invocation: Invocation, to node: NodeRecord) async throws -> InvocationOutcome {
-        let cap = caps.withLock { $0[deployment.tenant] } ?? (bytes: nil, uncapped: false)
-        var request = HTTPClientRequest(url: node.address + RemoteWire.prefix + "/invoke")
-        request.method = .POST
-        do {
-            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-            request.headers.add(name: RemoteWire.versionHeader, value: ClusterProtocol.version)
-            request.headers.add(name: RemoteWire.deploymentHeader, value: try deploymentHeader(deployment, cap: cap))
-            guard let environment = RemoteWire.environmentHeader(invocation.environment) else {
-                throw SchedulingError.remote(.failed, "the request's environment is too large to send to a node")
-            }
-            request.headers.add(name: RemoteWire.environmentHeader, value: environment)
-            request.headers.add(name: RemoteWire.imageSourcesHeader, value: await imageSources(deployment.version).joined(separator: ","))
-        } catch {
-            throw SchedulingError.remote(.failed, "cannot describe the invocation to node \(node.name): \(error)")
+        let loop = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { current in
+            ClusterHTTP.client.eventLoopGroup.makeIterator().contains { $0 === current } ? current : nil
         }
-        request.body = .bytes(ByteBuffer(bytes: invocation.body))
         // The function's own timeout, plus time for a cold start and an image fetch.
         let limit = TimeAmount.seconds(Int64(deployment.config.timeoutSeconds.rounded(.up)) + 30)
-        let status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer
-        do {
-            let response = try await ClusterHTTP.client.execute(request, timeout: limit)
-            status = response.status
-            headers = response.headers
-            body = try await response.body.collect(upTo: 1 << 30)
-        } catch {
-            if Undelivered.isConnectFailure(error) { throw Undelivered(reason: "\(error)") }
-            throw SchedulingError.unreachable(node: node.name, reason: "\(error)")
+        let id = requestIDs.add(1, ordering: .relaxed).newValue
+        let task = ClusterHTTP.client.execute(request: request, delegate: ResponseAccumulator(request: request, maxBodySize: 1 << 30),
+                                              eventLoop: loop.map { .delegateAndChannel(on: $0) } ?? .indifferent,
+                                              deadline: .now() + limit)
+        running.withLock { $0[node.name, default: [:]][id] = task }
+        defer { running.withLock { _ = $0[node.name]?.removeValue(forKey: id) } }
+        let response: HTTPClient.Response
+        do { response = try await task.futureResult.get() } catch {
+            if Undelivered.isConnectFailure(error) { return .undelivered(node: node.name, reason: "\(error)") }
+            if let http = error as? HTTPClientError, http == .cancelled {
+                throw .unreachable(node: node.name, reason: "it left the cluster (its lease ended) while running the request")
+            }
+            throw .unreachable(node: node.name, reason: "\(error)")
         }
-        let output = Array(body.readableBytesView)
-        if status == .ok, let outcome = RemoteWire.outcome(fromHeader: headers.first(name: RemoteWire.outcomeHeader), output: output, node: node.name) {
-            return outcome
+        let output = response.body.map { Array($0.readableBytesView) } ?? []
+        if response.status == .ok, let outcome = RemoteWire.outcome(fromHeader: response.headers.first(name: RemoteWire.outcomeHeader),
+                                                                      output: output, node: node.name) {
+            return .answered(outcome)
         }
         if let refusal = try? JSONDecoder().decode(RemoteWire.Refusal.self, from: Data(output)) {
-            throw SchedulingError.remote(refusal.kind, "node \(node.name): \(refusal.message)")
+            throw .remote(refusal.kind, "node \(node.name): \(refusal.message)")
         }
-        throw SchedulingError.unreachable(node: node.name, reason: "it answered \(status.code): \(String(decoding: output.prefix(200), as: UTF8.self))")
+        throw .unreachable(node: node.name, reason: "it answered \(response.status.code): \(String(decoding: output.prefix(200), as: UTF8.self))")
+    }
+
+    private func invokeRequest(_ deployment: Deployment, _ invocation: Invocation, to node: NodeRecord) async throws -> HTTPClient.Request {
+        let cap = caps.withLock { $0[deployment.tenant] } ?? (bytes: nil, uncapped: false)
+        var request = try HTTPClient.Request(url: node.address + RemoteWire.prefix + "/invoke", method: .POST)
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: RemoteWire.versionHeader, value: ClusterProtocol.version)
+        request.headers.add(name: RemoteWire.deploymentHeader, value: try deploymentHeader(deployment, cap: cap))
+        guard let environment = RemoteWire.environmentHeader(invocation.environment) else {
+            throw SchedulingError.remote(.failed, "the request's environment is too large to send to a node")
+        }
+        request.headers.add(name: RemoteWire.environmentHeader, value: environment)
+        request.headers.add(name: RemoteWire.imageSourcesHeader, value: await imageSources(deployment.version).joined(separator: ","))
+        request.body = .bytes(invocation.body)
+        return request
     }
 
     /// The deployment header, encoded once per deployment and cap.
@@ -260,9 +258,7 @@ public final class ClusterNodes: NodeClient {
 }
 
 /// A request whose connection to the node failed before any of it was sent: it ran nowhere.
-struct Undelivered: Error {
-    var reason: String
-
+enum Undelivered {
     static func isConnectFailure(_ error: Error) -> Bool {
         if error is NIOConnectionError { return true }
         if let io = error as? IOError, io.errnoCode == ECONNREFUSED { return true }
