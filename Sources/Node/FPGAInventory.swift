@@ -164,8 +164,10 @@ public actor FPGAInventory {
         cards[index].instance = instance
         cards[index].since = Date()
         cards[index].grants += 1
-        // Anything else the fabric holds will be replaced: it is not shared across tenants.
-        if held == nil { cards[index].loadedBitstream = nil }
+        // Anything else the fabric holds is replaced: with what the image carries, once the
+        // instance loads it (until then a start that wants it waits for this card; its release says
+        // what the fabric really holds).
+        if held == nil { cards[index].loadedBitstream = claim.bitstream }
         cards[index].lastFunction = function
         cards[index].lastTenant = tenant
         record(FPGAGrantEvent(kind: .grant, card: cards[index].name, tenant: tenant, function: function,

@@ -17,8 +17,9 @@ final class CardView: Sendable {
         var ended: Date?
     }
 
-    /// A record published this long after an instance ended shows its card released.
-    static let settle: TimeInterval = 0.2
+    /// A record published this long after an instance ended shows its card released (its
+    /// process stopped): a loaded node can take hundreds of ms to tear a VM down.
+    static let settle: TimeInterval = 1
     private let placed = Mutex<[String: [Placed]]>([:])
     private let ids = Atomic<UInt64>(0)
 
@@ -54,8 +55,9 @@ final class CardView: Sendable {
         return view
     }
 
-    /// Where the node put it, as the node picks: the card it was granted, else the
-    /// card holding its bitstream, else one never configured, else the one idle longest.
+    /// Where the node put it, as the node picks: the card it was granted, else the card
+    /// holding its bitstream (free, or coming back from a stopping instance), else one never
+    /// configured, else the one idle longest.
     private func apply(_ p: Placed, to cards: inout [FPGACardState]) {
         let mine = { (c: FPGACardState) in c.lastTenant == p.tenant && c.lastFunction == p.function }
         let granted = cards.firstIndex { $0.status == .granted && $0.function == p.function && $0.tenant == p.tenant }
@@ -64,7 +66,12 @@ final class CardView: Sendable {
             cards[i].lastTenant == p.tenant && cards[i].loadedBitstream != nil
                 && (mine(cards[i]) || (p.bitstream != nil && cards[i].loadedBitstream == p.bitstream))
         }
-        guard let index = granted ?? holding ?? free.first(where: { cards[$0].loadedBitstream == nil })
+        // A card still granted to an instance that is stopping: the node waits for it rather than take another.
+        let comingBack = cards.firstIndex { c in
+            c.status == .granted && c.tenant == p.tenant
+                && (c.function == p.function || (p.bitstream != nil && c.loadedBitstream == p.bitstream))
+        }
+        guard let index = granted ?? holding ?? comingBack ?? free.first(where: { cards[$0].loadedBitstream == nil })
                 ?? free.min(by: { cards[$0].since < cards[$1].since }) else { return }
         cards[index].lastTenant = p.tenant
         cards[index].lastFunction = p.function
