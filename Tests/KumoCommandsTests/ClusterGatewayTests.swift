@@ -1,6 +1,7 @@
 import Cluster
 import Foundation
 import KumoTestSupport
+import Logging
 import Testing
 @testable import KumoCommands
 
@@ -108,6 +109,24 @@ struct ClusterGatewayTests {
         }
         #expect(g2.serveLog.contains("resuming"), "g2 took the calls over")
         _ = node
+    }
+
+    /// A node of another kumo (another cluster protocol) is never sent a request; with no
+    /// other node, the gateway says why it cannot place one.
+    @Test func nodesOfAnotherVersionAreRefusedWithAClearMessage() async throws {
+        guard KVMRequirement.check() else { return }
+        let etcd = try EtcdMembers(count: 1)
+        let client = try EtcdClient(endpoints: etcd.endpoints, logger: Logger(label: "test"))
+        let lease = try await client.grantLease(ttlSeconds: 60)
+        let record = #"{"name":"old","address":"http://127.0.0.1:1","version":"kumo-cluster/0","lease":\#(lease.id),"#
+            + #""registered":"2026-11-30T00:00:00Z","published":"2026-11-30T00:00:00Z","cards":[],"#
+            + #""capacity":{"instances":0,"fpgas":0,"fpgasFree":0,"pooledProcesses":0,"guestMemory":8589934592,"guestMemoryUsed":0}}"#
+        try await client.put(ClusterKeys.node("old"), Array(record.utf8), lease: lease.id)
+        let gateway = try ServeHarness(arguments: ["--etcd", etcd.endpoints[0], "--name", "g1"])
+        #expect(try await gateway.deploy("examples/hello").status == 201)
+        let refused = try await gateway.invoke("hello")
+        let message = refused.json["error"] as? String ?? ""
+        #expect(refused.status == 503 && message.contains("old speaks kumo-cluster/0"), "\(refused.status) \(refused.text)")
     }
 
     /// etcd gone: deploys answer 503 with a reason; invocations of a deployed function go on.

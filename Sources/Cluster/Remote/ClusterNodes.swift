@@ -96,6 +96,10 @@ public final class ClusterNodes: NodeClient {
         let turn = turns.add(1, ordering: .relaxed).oldValue
         guard let (node, reason) = Placement.choose(for: deployment, among: candidates, policy: policy, turn: turn, using: &random),
               let record = view.node(node) else {
+            if candidates.isEmpty, let other = view.alive.first(where: { $0.version != ClusterProtocol.version }) {
+                throw .remote(.unavailable, "only nodes of another kumo are alive (\(other.name) speaks \(other.version.prefix(40)), "
+                                + "this gateway \(ClusterProtocol.version)); run the same kumo on gateways and nodes")
+            }
             throw candidates.isEmpty
                 ? .remote(.unavailable, "no node is alive in the cluster; start one with kumo node --etcd ...")
                 : .remote(.unavailable, "no node has room for \(deployment.name) now (memory or a free FPGA); retry later")
