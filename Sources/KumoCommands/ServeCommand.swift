@@ -70,7 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "In a cluster, the URL nodes and other gateways reach this gateway at (default: http://HOST:PORT).")
     var advertise: String?
 
-    @Option(help: "In a cluster, which node a request goes to when the function may be warm: least-of-two (of two random nodes, the one with fewer requests in flight), round-robin or random.")
+    @Option(help: "In a cluster, which node a request goes to when the function may be warm: least-of-two (of two random nodes where it is warm, the one where it should wait least: requests in flight weighted by the function's recent service time there), round-robin or random.")
     var balance = Placement.Balance.leastOfTwo
 
     @Option(help: "In a cluster, where a cold start goes: affinity (a free FPGA holding the function's bitstream, then the least loaded node) or random.")
