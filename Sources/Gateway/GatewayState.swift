@@ -4,7 +4,8 @@ import Logging
 import Node
 
 /// What the gateway keeps: the state store, and the function logs buffered ahead
-/// of it. Opened before the node, which reports into it.
+/// of it. Opened before the node, which reports into it. A node agent (`kumo node`)
+/// keeps one on the cluster's store too, for its instances' lines and grant record.
 public struct GatewayState: Sendable {
     let store: any StateStore
     let logs: LogBuffer
@@ -37,6 +38,9 @@ public struct GatewayState: Sendable {
                                      function: event.function, instance: event.instance, detail: event.detail))
         }
     }
+
+    /// Writes the buffered log lines to the store every 100 ms until cancelled (then once more).
+    public func writeLogs() async { await logs.run() }
 
     /// Where a node's instances' log lines go.
     public var logSink: NodeScheduler.LogSink {

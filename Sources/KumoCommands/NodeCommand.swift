@@ -3,6 +3,7 @@ import Cluster
 import Hummingbird
 import NodeAgent
 import Foundation
+import Gateway
 import Logging
 import Node
 import Synchronization
@@ -64,7 +65,10 @@ struct NodeCommand: AsyncParsableCommand {
         do { token = try await ClusterToken.ensure(client) } catch { throw fail(error) }
         var config = nodeConfig
         config.name = nodeName
-        let agent = NodeRunner(name: nodeName, configuration: config, logger: logger)
+        // Instances' log lines and the cards' grant record go to the cluster's store: any gateway shows them.
+        let state = GatewayState(store: EtcdStateStore(etcd: client, gateway: nodeName), logger: logger)
+        let logWriter = Task { await state.writeLogs() }
+        let agent = NodeRunner(name: nodeName, configuration: config, state: state, logger: logger)
         let images = try ImageFetcher(directory: data + "/images", token: token, limit: FrameIO.maxBlob)
         let api = NodeAPI(node: { agent.node }, images: images, token: token, bodyLimit: 64 << 20, logger: logger)
         let (bound, boundPort) = AsyncStream.makeStream(of: Int.self)
@@ -121,6 +125,8 @@ struct NodeCommand: AsyncParsableCommand {
         work.cancel()
         _ = await work.result
         await agent.shutdown()
+        logWriter.cancel()
+        await logWriter.value  // the last lines reach the store
     }
 }
 
@@ -128,6 +134,7 @@ struct NodeCommand: AsyncParsableCommand {
 final class NodeRunner: Sendable {
     let name: String
     let configuration: LocalNode.Configuration
+    let state: GatewayState
     let logger: Logger
     private let current: Mutex<LocalNode>
     private let advertised = Mutex("")
@@ -138,22 +145,23 @@ final class NodeRunner: Sendable {
         set { advertised.withLock { $0 = newValue } }
     }
 
-    init(name: String, configuration: LocalNode.Configuration, logger: Logger) {
+    init(name: String, configuration: LocalNode.Configuration, state: GatewayState, logger: Logger) {
         self.name = name
         self.configuration = configuration
+        self.state = state
         self.logger = logger
-        current = Mutex(Self.makeNode(configuration, logger: logger))
+        current = Mutex(Self.makeNode(configuration, state: state, logger: logger))
     }
 
-    static func makeNode(_ configuration: LocalNode.Configuration, logger: Logger) -> LocalNode {
-        LocalNode(configuration: configuration, logger: logger,
-                  onGrant: { event in
-                      logger.info("fpga \(event.kind.rawValue)", metadata: ["card": "\(event.card)", "tenant": "\(event.tenant)",
-                                                                         "function": "\(event.function)", "detail": "\(event.detail)"])
-                  },
-                  logSink: { function, instance, line in
-                      logger.info("\(line.text)", metadata: ["function": "\(function)", "instance": "\(instance)", "stream": "\(line.stream)"])
-                  })
+    static func makeNode(_ configuration: LocalNode.Configuration, state: GatewayState, logger: Logger) -> LocalNode {
+        let record = state.grantRecorder
+        return LocalNode(configuration: configuration, logger: logger,
+                         onGrant: { event in
+                             record(event)
+                             logger.info("fpga \(event.kind.rawValue)", metadata: ["card": "\(event.card)", "tenant": "\(event.tenant)",
+                                                                                "function": "\(event.function)", "detail": "\(event.detail)"])
+                         },
+                         logSink: state.logSink)
     }
 
     var node: LocalNode { current.withLock { $0 } }
@@ -165,7 +173,7 @@ final class NodeRunner: Sendable {
     func restart() async {
         let old = node
         await old.shutdown()
-        let fresh = Self.makeNode(configuration, logger: logger)
+        let fresh = Self.makeNode(configuration, state: state, logger: logger)
         current.withLock { $0 = fresh }
         await fresh.start()
     }

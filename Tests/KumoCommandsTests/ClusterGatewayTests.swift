@@ -46,6 +46,18 @@ struct ClusterGatewayTests {
         }
         #expect(third.status == 200)
 
+        // An instance's console lines, written on its node, reach the cluster's store: another gateway shows them.
+        #expect(try await g1.deploy("Tests/Fixtures/guests/persistent-echo", query: "keep_alive=60").status == 201)
+        #expect(try await g1.invoke("persistent-echo", "abc").status == 200)
+        let logged = ContinuousClock.now + .seconds(20)
+        var lines = ""
+        repeat {
+            lines = try await g2.client(token: g1.adminToken).send("GET", "/system/functions/persistent-echo/logs").text
+            if lines.contains("request 1: 3 bytes") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        } while ContinuousClock.now < logged
+        #expect(lines.contains("request 1: 3 bytes"), "\(lines)")
+
         // The node that ran it dies: its requests fail clearly, then the other node takes them.
         let victim = nodes[ran == "n1" ? 0 : 1]
         kill(victim.process.processIdentifier, SIGKILL)
