@@ -10,6 +10,14 @@ import Testing
 /// and a killed node's work goes to the other.
 @Suite("Cluster: gateways route to node agents", .serialized)
 struct ClusterGatewayTests {
+    /// A 1-member etcd and node n1 (TTL 2 s), alive.
+    static func oneNode() async throws -> (EtcdMembers, NodeAgentTests.NodeProcess) {
+        let etcd = try EtcdMembers(count: 1)
+        let node = try NodeAgentTests.NodeProcess(["--etcd", etcd.endpoints[0], "--name", "n1", "--ttl", "2"])
+        try await NodeAgentTests.wait(etcd, within: 30, for: "n1 alive") { $0.contains { $0.name == "n1" && $0.state == .alive } }
+        return (etcd, node)
+    }
+
     @Test func anyGatewayServesAFunctionDeployedOnAnotherAndANodesDeathMovesItsWork() async throws {
         guard KVMRequirement.check() else { return }
         let etcd = try EtcdMembers(count: 1)
@@ -49,14 +57,10 @@ struct ClusterGatewayTests {
         // An instance's console lines, written on its node, reach the cluster's store: another gateway shows them.
         #expect(try await g1.deploy("Tests/Fixtures/guests/persistent-echo", query: "keep_alive=60").status == 201)
         #expect(try await g1.invoke("persistent-echo", "abc").status == 200)
-        let logged = ContinuousClock.now + .seconds(20)
-        var lines = ""
-        repeat {
-            lines = try await g2.client(token: g1.adminToken).send("GET", "/system/functions/persistent-echo/logs").text
-            if lines.contains("request 1: 3 bytes") { break }
-            try await Task.sleep(for: .milliseconds(100))
-        } while ContinuousClock.now < logged
-        #expect(lines.contains("request 1: 3 bytes"), "\(lines)")
+        try await waitFor("the instance's line in persistent-echo's log through g2") {
+            try await g2.client(token: g1.adminToken).send("GET", "/system/functions/persistent-echo/logs").text
+                .contains("request 1: 3 bytes")
+        }
 
         // The node that ran it dies: its requests fail clearly, then the other node takes them.
         let victim = nodes[ran == "n1" ? 0 : 1]
@@ -87,18 +91,13 @@ struct ClusterGatewayTests {
     /// each once the dead one's lease ends (a call it was running runs again: at least once).
     @Test func aKilledGatewaysAcceptedAsyncCallsAreFinishedByAnother() async throws {
         guard KVMRequirement.check() else { return }
-        let etcd = try EtcdMembers(count: 1)
+        let (etcd, node) = try await Self.oneNode()
         let endpoint = etcd.endpoints[0]
-        let node = try NodeAgentTests.NodeProcess(["--etcd", endpoint, "--name", "n1", "--ttl", "2"])
-        try await NodeAgentTests.wait(etcd, within: 30, for: "n1 alive") { $0.contains { $0.name == "n1" && $0.state == .alive } }
         let g1 = try ServeHarness(arguments: ["--etcd", endpoint, "--name", "g1"])
         let g2 = try ServeHarness(arguments: ["--etcd", endpoint, "--name", "g2"])
         #expect(try await g1.deploy("Tests/Fixtures/guests/sleepy").status == 201)
         // g2 serves it too (it has pulled the image) before g1 dies.
-        let ready = ContinuousClock.now + .seconds(20)
-        while try await g2.invoke("sleepy", query: "ms=1").status == 404, ContinuousClock.now < ready {
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        try await waitFor("g2 serving sleepy") { try await g2.invoke("sleepy", query: "ms=1").status == 200 }
         var ids: [String] = []
         for _ in 0..<6 {  // four run at once on g1; two wait in its queue
             let accepted = try await g1.client().send("POST", "/async-function/sleepy?ms=1500")
@@ -107,15 +106,11 @@ struct ClusterGatewayTests {
         }
         g1.kill()
         let asAdmin = g2.client(token: g1.adminToken)
-        let deadline = ContinuousClock.now + .seconds(60)
-        var states: [String] = []
-        repeat {
-            states = []
+        try await waitFor("g2 finishing g1's calls", seconds: 60) {
+            var states: [String] = []
             for id in ids { states.append(try await asAdmin.send("GET", "/system/calls/\(id)").json["state"] as? String ?? "?") }
-            if states.allSatisfy({ $0 == "done" }) { break }
-            try await Task.sleep(for: .milliseconds(250))
-        } while ContinuousClock.now < deadline
-        #expect(states.allSatisfy { $0 == "done" }, "\(states)")
+            return states.allSatisfy { $0 == "done" }
+        }
         for id in ids {
             #expect(try await asAdmin.send("GET", "/system/calls/\(id)").json["httpStatus"] as? Int == 200)
         }
@@ -144,10 +139,8 @@ struct ClusterGatewayTests {
     /// etcd gone: deploys answer 503 with a reason; invocations of a deployed function go on.
     @Test func withoutEtcdDeploysWaitAndInvocationsGoOn() async throws {
         guard KVMRequirement.check() else { return }
-        let etcd = try EtcdMembers(count: 1)
+        let (etcd, node) = try await Self.oneNode()
         let endpoint = etcd.endpoints[0]
-        let node = try NodeAgentTests.NodeProcess(["--etcd", endpoint, "--name", "n1", "--ttl", "2"])
-        try await NodeAgentTests.wait(etcd, within: 30, for: "n1 alive") { $0.contains { $0.name == "n1" && $0.state == .alive } }
         let gateway = try ServeHarness(arguments: ["--etcd", endpoint, "--name", "g1"])
         #expect(try await gateway.deploy("examples/hello", query: "keep_alive=60").status == 201)
         #expect(try await gateway.invoke("hello").status == 200)
