@@ -74,11 +74,20 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        // One route answered on the NIO event loop, off Hummingbird's async streams: the
+        // gateway's /function/{name} and a node's internal invoke.
+        .target(
+            name: "EventLoopHTTP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            ]
+        ),
         // A node agent's internal API (kumo node): what the cluster's gateways call.
         .target(
             name: "NodeAgent",
             dependencies: [
-                "Cluster", "Node", "Functions",
+                "Cluster", "Node", "Functions", "EventLoopHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -87,7 +96,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Cluster", "Node", "Functions", "Tender", "Accelerator",
+                "Cluster", "Node", "Functions", "Tender", "Accelerator", "EventLoopHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -30,7 +30,7 @@ extension Gateway {
     }
 
     /// POST /function/{name}: the body is the function's input, its output the response.
-    /// (Most such requests never get here: FastInvokeHandler answers them on the event loop.)
+    /// (Most such requests never get here: FunctionRoute answers them on the event loop.)
     func invokeSync(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let name = context.parameters.get("name") ?? ""
         let body = try await self.body(request, limit: configuration.bodyLimit)

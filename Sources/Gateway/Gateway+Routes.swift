@@ -1,4 +1,5 @@
 import Cluster
+import EventLoopHTTP
 import Foundation
 import Functions
 import HTTPTypes
@@ -54,7 +55,7 @@ extension Gateway {
             server: .http1(configuration: .init(additionalChannelHandlers: [
                 ConnectionGuard(counts: self.connections),
                 HTTPConnectionStateHandler(idleTimeout: self.configuration.idleTimeout, logger: self.logger),
-                FastInvokeHandler(gateway: self),
+                EventLoopResponder(route: FunctionRoute(gateway: self)),
             ])),
             configuration: .init(address: .hostname(configuration.host, port: port), serverName: "kumo"),
             onServerRunning: { [self] channel in

@@ -72,8 +72,7 @@ struct NodeCommand: AsyncParsableCommand {
         let images = try ImageFetcher(directory: data + "/images", token: token, limit: FrameIO.maxBlob)
         let api = NodeAPI(node: { agent.node }, images: images, token: token, bodyLimit: 64 << 20, logger: logger)
         let (bound, boundPort) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(router: api.router(), configuration: .init(address: .hostname(host, port: port), serverName: "kumo-node"),
-                              onServerRunning: { channel in boundPort.yield(channel.localAddress?.port ?? port) }, logger: logger)
+        let app = api.application(host: host, port: port) { boundPort.yield($0) }
         // Runs until SIGINT or SIGTERM.
         let server = Task {
             defer { boundPort.finish() }

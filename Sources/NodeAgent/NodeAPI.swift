@@ -1,4 +1,5 @@
 import Cluster
+import EventLoopHTTP
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -8,9 +9,10 @@ import NIOCore
 import Synchronization
 
 /// A node agent's internal API, for the cluster's gateways only (each call carries the
-/// cluster token): invoke with the body streamed in and the output out, remove a
-/// function's instances, list them. Images come by content hash from the gateways
-/// that hold them.
+/// cluster token): invoke with the body in and the output out, remove a function's
+/// instances, list them. Images come by content hash from the gateways that hold them.
+/// Invokes are answered on the event loop (`InvokeRoute`); the router has the rest,
+/// and the same invoke for a pipelining client.
 public struct NodeAPI: Sendable {
     let node: @Sendable () -> LocalNode
     let images: ImageFetcher
@@ -28,85 +30,162 @@ public struct NodeAPI: Sendable {
         self.logger = logger
     }
 
-    public func router() -> Router<BasicRequestContext> {
+    /// The HTTP server of the API on `host:port`; `onRunning` gets the bound port.
+    public func application(host: String, port: Int, onRunning: @escaping @Sendable (Int) -> Void) -> some ApplicationProtocol {
+        Application(router: router(),
+                    server: .http1(configuration: .init(additionalChannelHandlers: [EventLoopResponder(route: InvokeRoute(api: self))])),
+                    configuration: .init(address: .hostname(host, port: port), serverName: "kumo-node"),
+                    onServerRunning: { channel in onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+
+    func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.post(RouterPath(RemoteWire.prefix + "/invoke")) { request, _ in try await self.invoke(request) }
+        router.post(RouterPath(RemoteWire.prefix + "/invoke")) { request, _ in
+            let call: Call
+            switch check(request.headers) {
+            case .success(let checked): call = checked
+            case .failure(let refusal): return Self.response(refusal.answer)
+            }
+            let body = try await request.body.collect(upTo: bodyLimit)
+            return Self.response(await invoke(call, body: Array(body.readableBytesView)))
+        }
         router.post(RouterPath(RemoteWire.prefix + "/remove/:name")) { request, context in
-            try self.authorize(request)
+            if case .failure(let refusal) = authorize(request.headers) { return Self.response(refusal.answer) }
             await self.node().remove(function: context.parameters.get("name") ?? "")
             return Response(status: .noContent)
         }
         router.get(RouterPath(RemoteWire.prefix + "/instances/:name")) { request, context in
-            try self.authorize(request)
+            if case .failure(let refusal) = authorize(request.headers) { return Self.response(refusal.answer) }
             let instances = await self.node().instances(of: context.parameters.get("name") ?? "")
-            return Self.json(try JSONEncoder().encode(instances))
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(instances))))
         }
         return router
     }
 
-    func authorize(_ request: Request) throws {
-        guard ClusterToken.accepts(request.headers[.authorization], token: token) else {
-            throw HTTPError(.unauthorized, message: "only the cluster's gateways may call a node")
-        }
-        if let version = request.headers[HTTPField.Name(RemoteWire.versionHeader)!], version != ClusterProtocol.version {
-            throw HTTPError(.conflict, message: "this node speaks \(ClusterProtocol.version), the gateway \(version.prefix(40)); run the same kumo on both")
+    /// A request this API does not take, and why.
+    struct Refused: Error {
+        var status: HTTPResponse.Status
+        var message: String
+        var answer: EventLoopAnswer {
+            (status, [.contentType: "application/json"], Array((try? JSONEncoder().encode(["error": message])) ?? Data()))
         }
     }
 
-    func invoke(_ request: Request) async throws -> Response {
-        try authorize(request)
-        guard let remote = deployments.decode(request.headers[HTTPField.Name(RemoteWire.deploymentHeader)!]),
-              let environment = RemoteWire.environment(fromHeader: request.headers[HTTPField.Name(RemoteWire.environmentHeader)!]) else {
-            throw HTTPError(.badRequest, message: "an invoke needs the deployment and environment headers")
+    func authorize(_ headers: HTTPFields) -> Result<Void, Refused> {
+        guard ClusterToken.accepts(headers[.authorization], token: token) else {
+            return .failure(Refused(status: .unauthorized, message: "only the cluster's gateways may call a node"))
         }
-        let sources = (request.headers[HTTPField.Name(RemoteWire.imageSourcesHeader)!] ?? "").split(separator: ",").map(String.init)
-        let body = try await request.body.collect(upTo: bodyLimit)
-        let node = self.node()
+        if let version = headers[HTTPField.Name(RemoteWire.versionHeader)!], version != ClusterProtocol.version {
+            return .failure(Refused(status: .conflict, message: "this node speaks \(ClusterProtocol.version), the gateway \(version.prefix(40)); run the same kumo on both"))
+        }
+        return .success(())
+    }
+
+    /// An invoke's headers, checked and decoded.
+    struct Call: Sendable {
+        var remote: RemoteWire.RemoteDeployment
+        var environment: [String]
+        var sources: [String]
+    }
+
+    func check(_ headers: HTTPFields) -> Result<Call, Refused> {
+        if case .failure(let refusal) = authorize(headers) { return .failure(refusal) }
+        guard let remote = deployments.decode(headers[HTTPField.Name(RemoteWire.deploymentHeader)!]),
+              let environment = RemoteWire.environment(fromHeader: headers[HTTPField.Name(RemoteWire.environmentHeader)!]) else {
+            return .failure(Refused(status: .badRequest, message: "an invoke needs the deployment and environment headers"))
+        }
+        let sources = (headers[HTTPField.Name(RemoteWire.imageSourcesHeader)!] ?? "").split(separator: ",").map(String.init)
+        return .success(Call(remote: remote, environment: environment, sources: sources))
+    }
+
+    /// The invocation where it may wait: the image fetched if missing, a cold start if no instance is idle.
+    func invoke(_ call: Call, body: [UInt8]) async -> EventLoopAnswer {
         let imagePath: String
-        do { imagePath = try await images.image(remote.version, sources: sources) } catch {
+        do { imagePath = try await images.image(call.remote.version, sources: call.sources) } catch {
             return Self.refusal(.init(kind: .unavailable, message: "\(error)"))
         }
-        node.setMemoryCap(remote.tenantMemory, tenant: remote.tenant, uncapped: remote.uncapped)
-        let deployment = remote.deployment(imagePath: imagePath)
-        let invocation = Invocation(body: Array(body.readableBytesView), environment: environment)
-        let result: Result<InvocationOutcome, SchedulingError>
+        let node = self.node()
+        let deployment = prepared(call, imagePath: imagePath, on: node)
+        let invocation = Invocation(body: body, environment: call.environment)
         // A warm idle instance first, with no actor on the way; else the node's scheduler.
-        if let warm = await Self.warm(node, deployment, invocation) {
-            result = warm
-        } else {
-            do { result = .success(try await node.invoke(deployment, invocation)) } catch { result = .failure(error) }
-        }
-        switch result {
-        case .failure(let error):
-            return Self.refusal(.init(kind: error.kind, message: error.description))
-        case .success(let outcome):
-            guard let outcomeHeader = RemoteWire.outcomeHeader(outcome) else {
-                return Self.refusal(.init(kind: .failed, message: "the outcome of \(deployment.name) cannot be encoded"))
-            }
-            var headers = HTTPFields()
-            headers[HTTPField.Name(RemoteWire.outcomeHeader)!] = outcomeHeader
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: outcome.output)))
-        }
-    }
-
-    /// The invocation on a warm idle instance, or nil when none is idle.
-    static func warm(_ node: LocalNode, _ deployment: Deployment, _ invocation: Invocation) async -> Result<InvocationOutcome, SchedulingError>? {
-        await withCheckedContinuation { (done: CheckedContinuation<Result<InvocationOutcome, SchedulingError>?, Never>) in
+        let warm = await withCheckedContinuation { (done: CheckedContinuation<Result<InvocationOutcome, SchedulingError>?, Never>) in
             if !node.invokeWarm(deployment, { invocation }, completion: { done.resume(returning: $0) }) {
                 done.resume(returning: nil)
             }
         }
+        if let warm { return Self.answer(warm, of: deployment.name) }
+        do { return Self.answer(.success(try await node.invoke(deployment, invocation)), of: deployment.name) } catch {
+            return Self.answer(.failure(error), of: deployment.name)
+        }
     }
 
-    static func refusal(_ refusal: RemoteWire.Refusal) -> Response {
-        var response = json((try? JSONEncoder().encode(refusal)) ?? Data())
-        response.status = .serviceUnavailable
-        response.headers[HTTPField.Name(RemoteWire.outcomeHeader)!] = "refused"
-        return response
+    func prepared(_ call: Call, imagePath: String, on node: LocalNode) -> Deployment {
+        node.setMemoryCap(call.remote.tenantMemory, tenant: call.remote.tenant, uncapped: call.remote.uncapped)
+        return call.remote.deployment(imagePath: imagePath)
     }
 
-    static func json(_ data: Data) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    static func answer(_ result: Result<InvocationOutcome, SchedulingError>, of function: String) -> EventLoopAnswer {
+        switch result {
+        case .failure(let error):
+            return refusal(.init(kind: error.kind, message: error.description))
+        case .success(let outcome):
+            guard let outcomeHeader = RemoteWire.outcomeHeader(outcome) else {
+                return refusal(.init(kind: .failed, message: "the outcome of \(function) cannot be encoded"))
+            }
+            return (.ok, [HTTPField.Name(RemoteWire.outcomeHeader)!: outcomeHeader], outcome.output)
+        }
+    }
+
+    static func refusal(_ refusal: RemoteWire.Refusal) -> EventLoopAnswer {
+        (.serviceUnavailable, [.contentType: "application/json", HTTPField.Name(RemoteWire.outcomeHeader)!: "refused"],
+         Array((try? JSONEncoder().encode(refusal)) ?? Data()))
+    }
+
+    static func response(_ answer: EventLoopAnswer) -> Response {
+        Response(status: answer.0, headers: answer.1, body: .init(byteBuffer: ByteBuffer(bytes: answer.2)))
+    }
+}
+
+/// `POST /internal/v1/invoke` on the event loop: a warm idle instance whose image is here
+/// takes the request straight from there; anything else is one task (`NodeAPI.invoke`).
+struct InvokeRoute: EventLoopRoute {
+    let api: NodeAPI
+    /// Bodies up to this size are written to an instance's pipe from the event loop (a
+    /// pipe holds 64 KiB, so the write cannot block); larger ones from a task.
+    static let eventLoopBodyLimit = 60_000
+
+    func match(_ head: HTTPRequest) -> Void? {
+        head.method == .post && head.path == RemoteWire.prefix + "/invoke" ? () : nil
+    }
+
+    var bodyLimit: Int { api.bodyLimit }
+
+    func tooLarge(length: Int?) -> EventLoopAnswer {
+        NodeAPI.Refused(status: .contentTooLarge, message: "a node takes bodies of at most \(api.bodyLimit) bytes").answer
+    }
+
+    func answer(_ match: Void, head: HTTPRequest, body: ByteBuffer, executor: EventLoopTaskExecutor,
+                done: @escaping @Sendable (EventLoopAnswer) -> Void) {
+        let call: NodeAPI.Call
+        switch api.check(head.headerFields) {
+        case .success(let checked): call = checked
+        case .failure(let refusal): return done(refusal.answer)
+        }
+        let bytes = Array(body.readableBytesView)
+        let small = bytes.count <= Self.eventLoopBodyLimit
+        if small, let imagePath = api.images.local(call.remote.version) {
+            let node = api.node()
+            let deployment = api.prepared(call, imagePath: imagePath, on: node)
+            let invocation = Invocation(body: bytes, environment: call.environment)
+            if node.invokeWarm(deployment, { invocation }, completion: { done(NodeAPI.answer($0, of: deployment.name)) }) { return }
+        }
+        let api = self.api
+        if small {
+            Task(executorPreference: executor) { done(await api.invoke(call, body: bytes)) }
+        } else {
+            Task { done(await api.invoke(call, body: bytes)) }
+        }
     }
 }
 

@@ -118,6 +118,47 @@ struct ClusterGatewayTests {
         _ = node
     }
 
+    /// A node's internal API answers only the cluster's gateways, and says what is wrong
+    /// with a request: on its event-loop route and, for a pipelining caller, its router alike.
+    @Test func aNodesInternalAPIRefusesStrangersAndBadRequests() async throws {
+        guard KVMRequirement.check() else { return }
+        let (etcd, node) = try await Self.oneNode()
+        _ = node
+        let client = try EtcdClient(endpoints: etcd.endpoints, logger: Logger(label: "test"))
+        let token = try await ClusterToken.ensure(client)
+        let address = try #require(try await NodeStatus.list(client).first { $0.name == "n1" }?.record?.address)
+        let port = try #require(Int(address.split(separator: ":").last ?? ""))
+        func ask(_ headers: String, body: String = "") throws -> (head: String, body: String) {
+            let connection = try RawConnection(port: port)
+            connection.send("POST /internal/v1/invoke HTTP/1.1\r\nHost: n\r\n\(headers)Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            return connection.readResponse()
+        }
+        let stranger = try ask("")
+        #expect(stranger.head.hasPrefix("HTTP/1.1 401") && stranger.body.contains("only the cluster's gateways"), "\(stranger)")
+        let wrongToken = try ask("Authorization: Bearer not-the-token\r\n")
+        #expect(wrongToken.head.hasPrefix("HTTP/1.1 401"))
+        let member = "Authorization: Bearer \(token)\r\n"
+        let otherVersion = try ask(member + "X-Kumo-Cluster-Version: kumo-cluster/0\r\n")
+        #expect(otherVersion.head.hasPrefix("HTTP/1.1 409") && otherVersion.body.contains("run the same kumo"), "\(otherVersion)")
+        let noDeployment = try ask(member, body: "x")
+        #expect(noDeployment.head.hasPrefix("HTTP/1.1 400") && noDeployment.body.contains("deployment and environment headers"))
+        let garbled = try ask(member + "X-Kumo-Deployment: %%%\r\nX-Kumo-Environment: e30=\r\n")
+        #expect(garbled.head.hasPrefix("HTTP/1.1 400"))
+        let huge = try RawConnection(port: port)
+        huge.send("POST /internal/v1/invoke HTTP/1.1\r\nHost: n\r\n\(member)Content-Length: \(1 << 30)\r\n\r\n")
+        let tooLarge = huge.readResponse()
+        #expect(tooLarge.head.hasPrefix("HTTP/1.1 413") && tooLarge.body.contains("at most"), "\(tooLarge)")
+
+        // Pipelined: the second request goes through the router, with the same answer.
+        let pipelined = try RawConnection(port: port)
+        let stray = "POST /internal/v1/invoke HTTP/1.1\r\nHost: n\r\nContent-Length: 0\r\n\r\n"
+        pipelined.send("GET /internal/v1/instances/hello HTTP/1.1\r\nHost: n\r\n\r\n" + stray + stray)
+        for _ in 0..<3 {
+            let answer = pipelined.readResponse()
+            #expect(answer.head.hasPrefix("HTTP/1.1 401") && answer.body.contains("only the cluster's gateways"), "\(answer)")
+        }
+    }
+
     /// A node of another kumo (another cluster protocol) is never sent a request; with no
     /// other node, the gateway says why it cannot place one.
     @Test func nodesOfAnotherVersionAreRefusedWithAClearMessage() async throws {

@@ -68,6 +68,21 @@ final class RawConnection {
         return String(decoding: received, as: UTF8.self)
     }
 
+    /// One response: its head, and its body as long as its Content-Length says.
+    func readResponse() -> (head: String, body: String) {
+        let head = readHead()
+        let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+            .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+        var body = [UInt8](repeating: 0, count: length)
+        var got = 0
+        while got < length {
+            let n = body.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, length - got) }  // in bounds: got < length
+            if n <= 0 { break }
+            got += n
+        }
+        return (head, String(decoding: body.prefix(got), as: UTF8.self))
+    }
+
     /// Everything until the server closes the connection (or the receive timeout).
     func readToEnd() -> String {
         var received: [UInt8] = []

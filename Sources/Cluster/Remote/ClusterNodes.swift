@@ -142,8 +142,10 @@ public final class ClusterNodes: NodeClient {
     }
 
     /// Sends the invocation to the node and waits for its answer; the node's departure ends
-    /// the wait (`abandon`). The request runs on the caller's event loop when it has one (the
-    /// gateway's request task does): no thread hop on the way out or back.
+    /// the wait (`abandon`). The answer comes on the caller's event loop when it has one (the
+    /// gateway's request task does), and so does the connection when the pool has one there.
+    /// Only preferred, not required: AsyncHTTPClient makes a connection for each request
+    /// that requires a loop and closes it after (a TCP handshake per invocation).
     private func tracked(_ deployment: Deployment, _ invocation: Invocation, to node: NodeRecord) async throws(SchedulingError) -> Attempt {
         let request: HTTPClient.Request
         do { request = try await invokeRequest(deployment, invocation, to: node) } catch {
@@ -156,7 +158,7 @@ public final class ClusterNodes: NodeClient {
         let limit = TimeAmount.seconds(Int64(deployment.config.timeoutSeconds.rounded(.up)) + 30)
         let id = requestIDs.add(1, ordering: .relaxed).newValue
         let task = ClusterHTTP.client.execute(request: request, delegate: ResponseAccumulator(request: request, maxBodySize: 1 << 30),
-                                              eventLoop: loop.map { .delegateAndChannel(on: $0) } ?? .indifferent,
+                                              eventLoop: loop.map { .delegate(on: $0) } ?? .indifferent,
                                               deadline: .now() + limit)
         running.withLock { $0[node.name, default: [:]][id] = task }
         defer { running.withLock { _ = $0[node.name]?.removeValue(forKey: id) } }

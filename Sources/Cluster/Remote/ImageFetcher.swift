@@ -39,11 +39,17 @@ public final class ImageFetcher: Sendable {
         text.utf8.count == 64 && text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
     }
 
+    /// The local path of image `hash` when it is here already.
+    public func local(_ hash: String) -> String? {
+        guard Self.isHash(hash) else { return nil }
+        let target = path(hash)
+        return FileManager.default.fileExists(atPath: target) ? target : nil
+    }
+
     /// The local path of image `hash`, fetched from one of `sources` (base URLs) if missing.
     public func image(_ hash: String, sources: [String]) async throws -> String {
         guard Self.isHash(hash) else { throw Failure.badHash(hash) }
-        let target = path(hash)
-        if FileManager.default.fileExists(atPath: target) { return target }
+        if let here = local(hash) { return here }
         let task = inFlight.withLock { running -> Task<String, Error> in
             if let task = running[hash] { return task }
             let task = Task { try await self.fetch(hash, sources: sources) }

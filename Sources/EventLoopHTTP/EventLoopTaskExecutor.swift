@@ -1,4 +1,3 @@
-import Cluster
 import NIOCore
 
 /// Runs a task's jobs on the NIO event loop that took its request. A cold
@@ -6,15 +5,15 @@ import NIOCore
 /// loop and resumes there when the instance answers, instead of hopping to
 /// Swift's cooperative pool and back: two cross-thread wakeups fewer, each tens
 /// of µs here and at times milliseconds. Only for work that does not block:
-/// FastInvokeHandler keeps large bodies (whose pipe writes can block) off it.
-final class EventLoopTaskExecutor: TaskExecutor {
-    let loop: any EventLoop
+/// routes keep large bodies (whose pipe writes can block) off it.
+public final class EventLoopTaskExecutor: TaskExecutor {
+    public let loop: any EventLoop
 
-    init(_ loop: any EventLoop) {
+    public init(_ loop: any EventLoop) {
         self.loop = loop
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
