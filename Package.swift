@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "Cluster",
             dependencies: [
-                "Node", "Functions",
+                "Node", "Functions", "Tender",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -87,7 +87,7 @@ let package = Package(
         .target(
             name: "NodeAgent",
             dependencies: [
-                "Cluster", "Node", "Functions", "EventLoopHTTP",
+                "Cluster", "Node", "Functions", "Tender", "EventLoopHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -131,7 +131,12 @@ let package = Package(
         .testTarget(name: "AcceleratorTests", dependencies: ["Accelerator"]),
         // What several test targets share (a loopback port).
         .target(name: "KumoTestSupport", path: "Tests/Support"),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Node", "Functions", "KumoTestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: ["Cluster", "Node", "Functions", "KumoTestSupport", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         .testTarget(name: "NodeTests", dependencies: ["Node", "Functions", "Accelerator"]),
         .testTarget(
             name: "KumoCommandsTests",

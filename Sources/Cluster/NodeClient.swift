@@ -13,9 +13,9 @@ public protocol NodeClient: Sendable {
     func expect(_ deployment: Deployment)
     /// One invocation: a warm instance if one is idle, else a cold start, else a bounded queue.
     func invoke(_ deployment: Deployment, _ invocation: Invocation) async throws(SchedulingError) -> InvocationOutcome
-    /// The warm lane: runs the invocation (made once an idle instance is claimed) with no
-    /// task or actor on the way and answers through `completion`; false when no instance
-    /// is idle or `invocation` gives nil (then use `invoke`).
+    /// The warm lane: runs the invocation (made once it has a place to run) with no task
+    /// or actor on the way and answers through `completion`; false when it cannot take it
+    /// (locally: no instance is idle) or `invocation` gives nil (then use `invoke`).
     func invokeWarm(_ deployment: Deployment, _ invocation: () -> Invocation?,
                     completion: @escaping @Sendable (Result<InvocationOutcome, SchedulingError>) -> Void) -> Bool
     /// Stops a removed function's instances; requests waiting for one get `.removed`.

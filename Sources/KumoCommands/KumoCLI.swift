@@ -17,7 +17,7 @@ public struct KumoCLI: AsyncParsableCommand {
     /// `kumo instance`, run synchronously on the calling (main) thread.
     public static func runInstance() -> Never {
         do {
-            var command = try InstanceCommand.parse(Array(CommandLine.arguments.dropFirst(2)))
+            let command = try InstanceCommand.parse(Array(CommandLine.arguments.dropFirst(2)))
             try command.run()
             Glibc.exit(0)
         } catch {

@@ -51,6 +51,9 @@ struct NodeCommand: AsyncParsableCommand {
             throw ValidationError("--name '\(nodeName.prefix(80))' must be 1-63 lowercase letters, digits or '-', not starting with '-'")
         }
         guard (2...60).contains(ttl) else { throw ValidationError("--ttl must be 2...60 seconds") }
+        if let advertise, ClusterProtocol.endpoint(advertise) == nil {
+            throw ValidationError("--advertise '\(advertise.prefix(100))' must be http://HOST:PORT (gateways reach a node's API over plain HTTP)")
+        }
         let env = ProcessInfo.processInfo.environment
         let data = ((dataDir ?? env["KUMO_DATA"] ?? (NSHomeDirectory() + "/.local/share/kumo-node")) as NSString).standardizingPath
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)

@@ -7,6 +7,7 @@ import Logging
 import Node
 import NIOCore
 import Synchronization
+import Tender
 
 /// A node agent's internal API, for the cluster's gateways only (each call carries the
 /// cluster token): invoke with the body in and the output out, remove a function's
@@ -156,10 +157,13 @@ struct InvokeRoute: EventLoopRoute {
     static let eventLoopBodyLimit = 60_000
 
     func match(_ head: HTTPRequest) -> Void? {
-        head.method == .post && head.path == RemoteWire.prefix + "/invoke" ? () : nil
+        Trace.mark("node head")
+        return head.method == .post && head.path == RemoteWire.prefix + "/invoke" ? () : nil
     }
 
     var bodyLimit: Int { api.bodyLimit }
+
+    func flushed() { Trace.mark("node flushed") }
 
     func tooLarge(length: Int?) -> EventLoopAnswer {
         NodeAPI.Refused(status: .contentTooLarge, message: "a node takes bodies of at most \(api.bodyLimit) bytes").answer

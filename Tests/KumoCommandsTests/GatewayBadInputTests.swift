@@ -1,4 +1,5 @@
 import Foundation
+import KumoTestSupport
 import Testing
 @testable import KumoCommands
 

@@ -1,4 +1,5 @@
 import Foundation
+import KumoTestSupport
 import Testing
 @testable import KumoCommands
 
@@ -52,17 +53,6 @@ struct IsolationTests {
         let files = try FileManager.default.contentsOfDirectory(atPath: serve.dataDir + "/images")
         #expect(!files.contains { $0.hasPrefix("upload-") }, "\(files)")
     }
-}
-
-/// Polls `condition` until it holds, failing after `seconds`.
-func waitFor(_ what: String, seconds: Double = 20, _ condition: () async throws -> Bool) async throws {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    Issue.record("timed out after \(seconds) s waiting for \(what)")
-    throw CancellationError()
 }
 
 /// What a `kumo instance` process holds, as the kernel reports it.

@@ -125,6 +125,7 @@ struct NodeAgentTests {
             (["--etcd", "http://127.0.0.1:\(port)", "--name", "Bad_Name"], "--name"),
             (["--etcd", "http://127.0.0.1:\(port)", "--name", "n1", "--ttl", "1"], "--ttl"),
             (["--etcd", "127.0.0.1:\(port)", "--name", "n1"], "is not of the form http://HOST:PORT"),
+            (["--etcd", "http://127.0.0.1:\(port)", "--name", "n1", "--advertise", "https://n1:9101"], "--advertise 'https://n1:9101' must be http://HOST:PORT"),
             (["--etcd", "http://127.0.0.1:\(port)", "--name", "n1"], "etcd is unreachable"),
         ]
         for (arguments, message) in cases {

@@ -56,6 +56,13 @@ public struct HeartbeatDelays: Codable, Sendable, Equatable {
 /// The version of what nodes and gateways say to each other: a gateway refuses a node of another.
 public enum ClusterProtocol {
     public static let version = "kumo-cluster/1"
+
+    /// `http://HOST:PORT` → its host and port; nil for anything else (a node's API is plain HTTP).
+    public static func endpoint(_ address: String) -> (host: String, port: Int)? {
+        guard let url = URLComponents(string: address), url.scheme == "http", let host = url.host, !host.isEmpty,
+              let port = url.port, (1...65535).contains(port), url.path.isEmpty || url.path == "/", url.query == nil else { return nil }
+        return (host, port)
+    }
 }
 
 /// Where the cluster's membership lives in etcd.

@@ -16,17 +16,23 @@ public final class ClusterNodes: NodeClient {
     let token: String
     let logger: Logger
     /// Gateways that hold an image, for the node to fetch it from.
-    let imageSources: @Sendable (String) async -> [String]
+    let imageSources: @Sendable (String) -> [String]
     private let inFlight = Mutex<[String: Int]>([:])
     /// Where each function ran lately, and until when its instances may be warm.
     private let warm = Mutex<[String: [String: ContinuousClock.Instant]]>([:])
-    private let caps = Mutex<[String: (bytes: UInt64?, uncapped: Bool)]>([:])
+    let caps = Mutex<[String: (bytes: UInt64?, uncapped: Bool)]>([:])
     /// Nodes that just failed to answer, and until when they get no new request (while others can take it).
     private let suspects = Mutex<[String: ContinuousClock.Instant]>([:])
     static let suspicion = Duration.seconds(10)
     /// Requests in flight per node, to end at once when the node leaves the cluster (a frozen
     /// node would otherwise hold them to their deadline).
-    private let running = Mutex<[String: [UInt64: HTTPClient.Task<HTTPClient.Response>]]>([:])
+    private let running = Mutex<[String: [UInt64: NodeConnections.Call]]>([:])
+    let connections = NodeConnections()
+    private let placementCounters = Mutex<[Placement.Reason: Counter]>([:])
+    /// Nodes' addresses, parsed.
+    let endpoints = Mutex<[String: (host: String, port: Int)]>([:])
+    /// The deployment header, encoded once per deployment and cap.
+    let encodedDeployments = Mutex<[String: (deployment: Deployment, bytes: UInt64?, uncapped: Bool, header: String)]>([:])
     private let requestIDs = Atomic<UInt64>(0)
     let policy: Placement.Policy
     /// Requests placed so far, for round robin.
@@ -36,7 +42,7 @@ public final class ClusterNodes: NodeClient {
     private let latencies = Mutex<[String: [String: LatencyAverage]]>([:])
 
     public init(view: NodeView, token: String, policy: Placement.Policy = Placement.Policy(), logger: Logger,
-                imageSources: @escaping @Sendable (String) async -> [String]) {
+                imageSources: @escaping @Sendable (String) -> [String]) {
         self.view = view
         self.policy = policy
         self.token = token
@@ -58,9 +64,16 @@ public final class ClusterNodes: NodeClient {
     public func expect(_ deployment: Deployment) {}
 
     public func invoke(_ deployment: Deployment, _ invocation: Invocation) async throws(SchedulingError) -> InvocationOutcome {
-        var skipped: Set<String> = []
+        try await invoke(deployment, invocation, skipping: [])
+    }
+
+    private func invoke(_ deployment: Deployment, _ invocation: Invocation, skipping: Set<String>) async throws(SchedulingError) -> InvocationOutcome {
+        var skipped = skipping
         while true {
-            switch try await attempt(deployment, invocation, skipping: skipped) {
+            let sent = try send(deployment, invocation, skipping: skipped)
+            let answer: Result<NodeConnections.Answer, any Error>
+            do { answer = .success(try await sent.call.answer.get()) } catch { answer = .failure(error) }
+            switch try conclude(sent, answer, deployment) {
             case .answered(let outcome):
                 return outcome
             case .undelivered(let node, let reason):
@@ -72,6 +85,30 @@ public final class ClusterNodes: NodeClient {
         }
     }
 
+    /// The gateway's event-loop lane: placed and sent from the loop, answered on it, with no
+    /// task on the way. False off an event loop, or when no node can take it now (then
+    /// `invoke` says why).
+    public func invokeWarm(_ deployment: Deployment, _ invocation: () -> Invocation?,
+                           completion: @escaping @Sendable (Result<InvocationOutcome, SchedulingError>) -> Void) -> Bool {
+        guard MultiThreadedEventLoopGroup.currentEventLoop != nil, let invocation = invocation(),
+              let sent = try? send(deployment, invocation, skipping: []) else { return false }
+        sent.call.answer.whenComplete { answer in
+            let attempt: Attempt
+            do throws(SchedulingError) { attempt = try self.conclude(sent, answer, deployment) } catch { return completion(.failure(error)) }
+            switch attempt {
+            case .answered(let outcome):
+                completion(.success(outcome))
+            case .undelivered(let node, _):
+                Task {
+                    do throws(SchedulingError) { completion(.success(try await self.invoke(deployment, invocation, skipping: [node]))) } catch {
+                        completion(.failure(error))
+                    }
+                }
+            }
+        }
+        return true
+    }
+
     /// Nodes tried for one request whose connection fails before anything is sent.
     static let deliveryAttempts = 3
 
@@ -80,8 +117,18 @@ public final class ClusterNodes: NodeClient {
         case undelivered(node: String, reason: String)
     }
 
+    /// A request placed on a node and sent there.
+    struct Sent {
+        var node: NodeRecord
+        /// The card this cold start expects to take, in the gateway's view of the node's cards.
+        var card: UInt64?
+        var at: ContinuousClock.Instant
+        var call: NodeConnections.Call
+        var id: UInt64
+    }
+
     /// Places the request and sends it.
-    private func attempt(_ deployment: Deployment, _ invocation: Invocation, skipping: Set<String>) async throws(SchedulingError) -> Attempt {
+    private func send(_ deployment: Deployment, _ invocation: Invocation, skipping: Set<String>) throws(SchedulingError) -> Sent {
         let now = ContinuousClock.now
         let recent = warm.withLock { $0[deployment.name] ?? [:] }.filter { $0.value > now }
         let suspected = suspects.withLock { s in s = s.filter { $0.value > now }; return Set(s.keys) }
@@ -104,112 +151,65 @@ public final class ClusterNodes: NodeClient {
                 ? .remote(.unavailable, "no node is alive in the cluster; start one with kumo node --etcd ...")
                 : .remote(.unavailable, "no node has room for \(deployment.name) now (memory or a free FPGA); retry later")
         }
-        Counter(label: "kumo_placements_total", dimensions: [("reason", reason.rawValue)]).increment()
+        placementCounter(reason).increment()
         logger.debug("placed", metadata: ["function": "\(deployment.name)", "node": "\(node)", "reason": "\(reason.rawValue)"])
+        let card = reason != .warm && deployment.config.accelerator == .fpga ? cards.place(deployment, on: node) : nil
+        let call: NodeConnections.Call
+        do { call = try request(deployment, invocation, to: record) } catch {
+            if let card { cards.finished(card, on: node, instanceEnded: true) }
+            throw error
+        }
         inFlight.withLock { $0[node, default: 0] += 1 }
-        defer { inFlight.withLock { $0[node, default: 1] -= 1 } }
-        let placed = reason != .warm && deployment.config.accelerator == .fpga ? cards.place(deployment, on: node) : nil
-        let answer: Attempt
-        let sent = ContinuousClock.now
-        do { answer = try await tracked(deployment, invocation, to: record) } catch {
-            if let placed { cards.finished(placed, on: node, instanceEnded: true) }
+        let id = requestIDs.add(1, ordering: .relaxed).newValue
+        running.withLock { $0[node, default: [:]][id] = call }
+        return Sent(node: record, card: card, at: now, call: call, id: id)
+    }
+
+    /// What the node's answer means, and what it teaches the balancer and the card view.
+    private func conclude(_ sent: Sent, _ answer: Result<NodeConnections.Answer, any Error>,
+                          _ deployment: Deployment) throws(SchedulingError) -> Attempt {
+        let node = sent.node.name
+        inFlight.withLock { $0[node, default: 1] -= 1 }
+        running.withLock { _ = $0[node]?.removeValue(forKey: sent.id) }
+        let attempt: Attempt
+        do { attempt = try interpret(answer, from: sent.node) } catch {
+            if let card = sent.card { cards.finished(card, on: node, instanceEnded: true) }
             if case .unreachable = error { suspect(node, of: deployment) }
             throw error
         }
-        guard case .answered(let outcome) = answer else {
-            if let placed { cards.finished(placed, on: node, instanceEnded: true) }
+        guard case .answered(let outcome) = attempt else {
+            if let card = sent.card { cards.finished(card, on: node, instanceEnded: true) }
             suspect(node, of: deployment)
-            return answer
+            return attempt
         }
         suspects.withLock { _ = $0.removeValue(forKey: node) }
         // The instance's own time where it says (a slowed node shows it undiluted by the hop), else the round trip.
         let done = ContinuousClock.now
-        let took = outcome.result.nanoseconds > 0 ? Duration.nanoseconds(Int64(clamping: outcome.result.nanoseconds)) : done - sent
+        let took = outcome.result.nanoseconds > 0 ? Duration.nanoseconds(Int64(clamping: outcome.result.nanoseconds)) : done - sent.at
         latencies.withLock { $0[deployment.name, default: [:]][node, default: LatencyAverage()].add(took, at: done) }
         // With no keep-alive the node stops the instance, and frees its card, right after the answer.
-        if let placed {
-            cards.finished(placed, on: node, instanceEnded: outcome.result.instanceEnded || deployment.limits.keepAliveSeconds <= 0)
+        if let card = sent.card {
+            cards.finished(card, on: node, instanceEnded: outcome.result.instanceEnded || deployment.limits.keepAliveSeconds <= 0)
         }
-        let keep = ContinuousClock.now + .seconds(max(deployment.limits.keepAliveSeconds, 0))
+        let keep = done + .seconds(max(deployment.limits.keepAliveSeconds, 0))
         warm.withLock { $0[deployment.name, default: [:]][node] = outcome.result.instanceEnded ? nil : keep }
-        return answer
+        return attempt
+    }
+
+    /// Made on first use (after the gateway has set up its metrics), then kept: making one costs a lookup under a lock.
+    private func placementCounter(_ reason: Placement.Reason) -> Counter {
+        placementCounters.withLock { made in
+            if let counter = made[reason] { return counter }
+            let counter = Counter(label: "kumo_placements_total", dimensions: [("reason", reason.rawValue)])
+            made[reason] = counter
+            return counter
+        }
     }
 
     /// Not sent there again while other nodes can take it, until it answers again or leaves.
     private func suspect(_ node: String, of deployment: Deployment) {
         warm.withLock { $0[deployment.name]?[node] = nil }
         suspects.withLock { $0[node] = .now + Self.suspicion }
-    }
-
-    /// Sends the invocation to the node and waits for its answer; the node's departure ends
-    /// the wait (`abandon`). The answer comes on the caller's event loop when it has one (the
-    /// gateway's request task does), and so does the connection when the pool has one there.
-    /// Only preferred, not required: AsyncHTTPClient makes a connection for each request
-    /// that requires a loop and closes it after (a TCP handshake per invocation).
-    private func tracked(_ deployment: Deployment, _ invocation: Invocation, to node: NodeRecord) async throws(SchedulingError) -> Attempt {
-        let request: HTTPClient.Request
-        do { request = try await invokeRequest(deployment, invocation, to: node) } catch {
-            throw .remote(.failed, "cannot describe the invocation to node \(node.name): \(error)")
-        }
-        let loop = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { current in
-            ClusterHTTP.client.eventLoopGroup.makeIterator().contains { $0 === current } ? current : nil
-        }
-        // The function's own timeout, plus time for a cold start and an image fetch.
-        let limit = TimeAmount.seconds(Int64(deployment.config.timeoutSeconds.rounded(.up)) + 30)
-        let id = requestIDs.add(1, ordering: .relaxed).newValue
-        let task = ClusterHTTP.client.execute(request: request, delegate: ResponseAccumulator(request: request, maxBodySize: 1 << 30),
-                                              eventLoop: loop.map { .delegate(on: $0) } ?? .indifferent,
-                                              deadline: .now() + limit)
-        running.withLock { $0[node.name, default: [:]][id] = task }
-        defer { running.withLock { _ = $0[node.name]?.removeValue(forKey: id) } }
-        let response: HTTPClient.Response
-        do { response = try await task.futureResult.get() } catch {
-            if Undelivered.isConnectFailure(error) { return .undelivered(node: node.name, reason: "\(error)") }
-            if let http = error as? HTTPClientError, http == .cancelled {
-                throw .unreachable(node: node.name, reason: "it left the cluster (its lease ended) while running the request")
-            }
-            throw .unreachable(node: node.name, reason: "\(error)")
-        }
-        let output = response.body.map { Array($0.readableBytesView) } ?? []
-        if response.status == .ok, let outcome = RemoteWire.outcome(fromHeader: response.headers.first(name: RemoteWire.outcomeHeader),
-                                                                      output: output, node: node.name) {
-            return .answered(outcome)
-        }
-        if let refusal = try? JSONDecoder().decode(RemoteWire.Refusal.self, from: Data(output)) {
-            throw .remote(refusal.kind, "node \(node.name): \(refusal.message)")
-        }
-        throw .unreachable(node: node.name, reason: "it answered \(response.status.code): \(String(decoding: output.prefix(200), as: UTF8.self))")
-    }
-
-    private func invokeRequest(_ deployment: Deployment, _ invocation: Invocation, to node: NodeRecord) async throws -> HTTPClient.Request {
-        let cap = caps.withLock { $0[deployment.tenant] } ?? (bytes: nil, uncapped: false)
-        var request = try HTTPClient.Request(url: node.address + RemoteWire.prefix + "/invoke", method: .POST)
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        request.headers.add(name: RemoteWire.versionHeader, value: ClusterProtocol.version)
-        request.headers.add(name: RemoteWire.deploymentHeader, value: try deploymentHeader(deployment, cap: cap))
-        guard let environment = RemoteWire.environmentHeader(invocation.environment) else {
-            throw SchedulingError.remote(.failed, "the request's environment is too large to send to a node")
-        }
-        request.headers.add(name: RemoteWire.environmentHeader, value: environment)
-        request.headers.add(name: RemoteWire.imageSourcesHeader, value: await imageSources(deployment.version).joined(separator: ","))
-        request.body = .bytes(invocation.body)
-        return request
-    }
-
-    /// The deployment header, encoded once per deployment and cap.
-    private let encodedDeployments = Mutex<[String: (deployment: Deployment, bytes: UInt64?, uncapped: Bool, header: String)]>([:])
-
-    private func deploymentHeader(_ deployment: Deployment, cap: (bytes: UInt64?, uncapped: Bool)) throws -> String {
-        if let cached = encodedDeployments.withLock({ $0[deployment.name] }), cached.deployment == deployment,
-           cached.bytes == cap.bytes, cached.uncapped == cap.uncapped { return cached.header }
-        let header = try RemoteWire.header(RemoteWire.RemoteDeployment(deployment, tenantMemory: cap.bytes, uncapped: cap.uncapped))
-        encodedDeployments.withLock { $0[deployment.name] = (deployment, cap.bytes, cap.uncapped, header) }
-        return header
-    }
-
-    public func invokeWarm(_ deployment: Deployment, _ invocation: () -> Invocation?,
-                           completion: @escaping @Sendable (Result<InvocationOutcome, SchedulingError>) -> Void) -> Bool {
-        false  // every cluster invocation is placed by `invoke`
     }
 
     public func remove(function: String) async {
@@ -260,16 +260,6 @@ public final class ClusterNodes: NodeClient {
 
     public func setMemoryCap(_ bytes: UInt64?, tenant: String, uncapped: Bool) {
         caps.withLock { $0[tenant] = (bytes, uncapped) }
-    }
-}
-
-/// A request whose connection to the node failed before any of it was sent: it ran nowhere.
-enum Undelivered {
-    static func isConnectFailure(_ error: Error) -> Bool {
-        if error is NIOConnectionError { return true }
-        if let io = error as? IOError, io.errnoCode == ECONNREFUSED { return true }
-        if let http = error as? HTTPClientError, http == .connectTimeout { return true }
-        return false
     }
 }
 
