@@ -70,6 +70,9 @@ public final class LocalNode: NodeClient {
 
     public func accelerators() async -> [FPGACardState] { await scheduler.inventory.snapshot() }
 
+    /// The paths of the images a cold start here finds already read and sealed.
+    public var preloadedImages: [String] { scheduler.preloadedImages }
+
     public func checkMemory(_ bytes: UInt64, tenant: String) throws(MemoryBudget.Refusal) {
         try scheduler.memory.check(bytes, tenant: tenant)
     }

@@ -182,7 +182,10 @@ final class NodeRunner: Sendable {
 
     func record() async -> NodeRecord {
         let node = self.node
+        // Images live at IMAGES/HASH.kumo (ImageFetcher): the hash is the name.
+        let preloaded = node.preloadedImages.map { (($0 as NSString).lastPathComponent as NSString).deletingPathExtension }
         return NodeRecord(name: name, address: address, version: ClusterProtocol.version, lease: 0, registered: Date(), published: Date(),
-                          capacity: await node.capacity(), cards: await node.accelerators())
+                          capacity: await node.capacity(), cards: await node.accelerators(),
+                          images: preloaded.filter(ImageFetcher.isHash).sorted())
     }
 }

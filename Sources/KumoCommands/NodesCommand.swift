@@ -32,13 +32,14 @@ struct NodesCommand: AsyncParsableCommand {
             return
         }
         if nodes.isEmpty { return print("no node has registered (start one: kumo node --etcd \(endpoints) --name NAME)") }
-        printTable(["NAME", "STATE", "REGISTERED", "REPORTED", "HEARTBEAT LATE p99.9", "INSTANCES", "MEMORY", "FPGAS", "BITSTREAMS"], nodes.map { node in
-            guard let r = node.record else { return [node.name, "lost", "-", "-", "-", "-", "-", "-", "-"] }
+        printTable(["NAME", "STATE", "REGISTERED", "REPORTED", "HEARTBEAT LATE p99.9", "INSTANCES", "MEMORY", "IMAGES PRELOADED", "FPGAS", "BITSTREAMS"],
+                   nodes.map { node in
+            guard let r = node.record else { return [node.name, "lost", "-", "-", "-", "-", "-", "-", "-", "-"] }
             let bitstreams = r.cards.map { "\($0.name):\($0.loadedBitstream.map { String($0.prefix(8)) } ?? "-")" }
             let late = r.heartbeatDelays.map { "\($0.p999) ms of \($0.count)" } ?? "-"
             return [node.name, "alive", ago(r.registered), ago(r.published), late, "\(r.capacity.instances)",
                     "\(formatBytes(Int(r.capacity.guestMemoryUsed)))/\(formatBytes(Int(r.capacity.guestMemory)))",
-                    "\(r.capacity.fpgasFree)/\(r.capacity.fpgas) free", bitstreams.isEmpty ? "-" : bitstreams.joined(separator: " ")]
+                    r.images.map { "\($0.count)" } ?? "-", "\(r.capacity.fpgasFree)/\(r.capacity.fpgas) free", bitstreams.isEmpty ? "-" : bitstreams.joined(separator: " ")]
         })
     }
 }

@@ -248,7 +248,10 @@ public actor NodeScheduler {
     }
 
     /// The image an instance is started with (it reads no file of the node's itself).
-    private let images = SealedImageCache()
+    private nonisolated let images = SealedImageCache()
+
+    /// The images a cold start here finds already read and sealed, by path.
+    public nonisolated var preloadedImages: [String] { images.paths }
 
     private func sealedImage(_ deployment: Deployment) throws(InstanceFailure) -> SealedImage {
         do { return try images.image(path: deployment.imagePath) } catch {

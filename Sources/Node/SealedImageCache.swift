@@ -81,6 +81,9 @@ final class SealedImageCache: Sendable {
     /// Most recently used last.
     private let entries = Mutex<[(path: String, stamp: Stamp, image: SealedImage)]>([])
 
+    /// The paths of the images held now, most recently used last.
+    var paths: [String] { entries.withLock { $0.map(\.path) } }
+
     func image(path: String) throws(TenderError) -> SealedImage {
         let stamp = Stamp(path: path)
         if let stamp, let hit = entries.withLock({ list -> SealedImage? in

@@ -20,11 +20,12 @@ struct PlacementTests {
                       lastTenant: tenant, reconfigurations: 0, grants: 0)
     }
 
-    static func node(_ name: String, instances: Int = 0, cards: [FPGACardState] = [], published: Date = Date()) -> NodeRecord {
+    static func node(_ name: String, instances: Int = 0, cards: [FPGACardState] = [], published: Date = Date(),
+                     images: [String]? = nil) -> NodeRecord {
         let capacity = NodeCapacity(instances: instances, fpgas: cards.count, fpgasFree: cards.filter { $0.status == .free }.count,
                                     pooledProcesses: 0, guestMemory: 8 << 30, guestMemoryUsed: 0)
         return NodeRecord(name: name, address: "http://127.0.0.1:1", version: ClusterProtocol.version, lease: 1,
-                          registered: Date(), published: published, capacity: capacity, cards: cards)
+                          registered: Date(), published: published, capacity: capacity, cards: cards, images: images)
     }
 
     static func choose(_ d: Deployment, _ candidates: [Placement.Candidate], policy: Placement.Policy = Placement.Policy(),
@@ -46,6 +47,29 @@ struct PlacementTests {
         // Random placement ignores what the cards hold.
         let random = Self.choose(Self.deployment("f2", bitstream: "B"), candidates, policy: Placement.Policy(coldStart: .random))
         #expect(random?.reason == .random)
+    }
+
+    /// A cold start goes to a node holding the function's image read and sealed, even a busier
+    /// one; a card holding the bitstream and a never-configured card still come first.
+    @Test func aColdStartPrefersANodeThatHoldsTheImagePreloaded() {
+        let preloaded = Self.node("n1", instances: 3, images: ["v0", "v1"])
+        let idle = Self.node("n2", images: ["v0"])
+        let plain = [preloaded, idle].map { Placement.Candidate(record: $0, inFlight: 0, warm: false) }
+        let hit = Self.choose(Self.deployment("f"), plain)
+        #expect(hit?.node == "n1" && hit?.reason == .preloaded)
+        // Nodes that publish no images (an older kumo) are ranked by load alone.
+        let unknown = [Self.node("n1", instances: 3), Self.node("n2")].map { Placement.Candidate(record: $0, inFlight: 0, warm: false) }
+        #expect(Self.choose(Self.deployment("f"), unknown).map { "\($0.node) \($0.reason)" } == "n2 leastLoaded")
+
+        let holder = Self.node("n1", cards: [Self.card("fpga0", holding: "B", function: "f", tenant: "alice")])
+        let blank = Self.node("n2", cards: [Self.card("fpga0")], images: ["v1"])
+        let used = Self.node("n3", cards: [Self.card("fpga0", holding: "Y", function: "y", tenant: "alice")], images: ["v1"])
+        let fpga = [holder, blank, used].map { Placement.Candidate(record: $0, inFlight: 0, warm: false) }
+        #expect(Self.choose(Self.deployment("f", bitstream: "B"), fpga)?.reason == .bitstreamHit)
+        let blankFirst = Self.choose(Self.deployment("g", bitstream: "Z"), Array(fpga.dropFirst()))
+        #expect(blankFirst?.node == "n2" && blankFirst?.reason == .preloaded)
+        let noBlank = [holder, used].map { Placement.Candidate(record: $0, inFlight: 0, warm: false) }
+        #expect(Self.choose(Self.deployment("g", bitstream: "Z"), noBlank).map { "\($0.node) \($0.reason)" } == "n3 preloaded")
     }
 
     /// Without a holder, a cold start takes a never-configured card before evicting one, then the card idle longest.

@@ -62,6 +62,21 @@ struct ClusterGatewayTests {
                 .contains("request 1: 3 bytes")
         }
 
+        // Nodes list the images their pools hold read and sealed; a cold start goes to one of them.
+        let client = try EtcdClient(endpoints: etcd.endpoints, logger: Logger(label: "test"))
+        try await waitFor("a node listing hello's image as preloaded") {
+            try await NodeStatus.list(client).contains { $0.record?.images?.isEmpty == false }
+        }
+        func preloadedPlacements() async throws -> Int {
+            let metrics = try await g1.client().send("GET", "/metrics").text
+            return metrics.split(separator: "\n").first { $0.hasPrefix("kumo_placements_total{reason=\"preloaded\"}") }
+                .flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        }
+        let before = try await preloadedPlacements()
+        #expect(try await g1.deploy("examples/hello", as: "hello-cold", query: "keep_alive=0").status == 201)
+        #expect(try await g1.invoke("hello-cold").header("X-Kumo-Cold-Start") == "true")
+        #expect(try await preloadedPlacements() == before + 1, "the same image as hello: a node holds it")
+
         // The node that ran it dies: its requests fail clearly, then the other node takes them.
         let victim = nodes[ran == "n1" ? 0 : 1]
         kill(victim.process.processIdentifier, SIGKILL)

@@ -17,9 +17,13 @@ public struct NodeRecord: Codable, Sendable, Equatable {
     public var cards: [FPGACardState]
     /// How late the node's heartbeats left (a node whose heartbeats run late risks being counted lost).
     public var heartbeatDelays: HeartbeatDelays?
+    /// Content hashes of the images its pool holds read and sealed: a cold start of one reads
+    /// and fetches nothing (absent in records of nodes that publish none).
+    public var images: [String]?
 
     public init(name: String, address: String, version: String, lease: Int64, registered: Date, published: Date, capacity: NodeCapacity,
-                cards: [FPGACardState]) {
+                cards: [FPGACardState], images: [String]? = nil) {
+        self.images = images
         self.name = name
         self.address = address
         self.version = version

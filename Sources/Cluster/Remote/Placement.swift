@@ -4,8 +4,8 @@ import Node
 /// Where an invocation goes in a cluster. The load balancer first: a node that
 /// recently ran the function (warm instances likely) and has room takes it, the
 /// less busy of two picked at random. Otherwise a cold start goes to a node that
-/// fits: a free card that already holds the function's bitstream first, then the
-/// least loaded. Round robin and random exist to be measured against
+/// fits: a free card that already holds the function's bitstream first, then a node
+/// that holds the image read and sealed (preloaded), then the least loaded. Round robin and random exist to be measured against
 /// (`kumo serve --balance`, `--placement`).
 public enum Placement {
     /// How a request picks among nodes when the function may be warm.
@@ -50,7 +50,7 @@ public enum Placement {
     }
 
     public enum Reason: String, Sendable {
-        case warm, bitstreamHit = "bitstream-hit", leastLoaded = "least-loaded", roundRobin = "round-robin", random
+        case warm, bitstreamHit = "bitstream-hit", preloaded, leastLoaded = "least-loaded", roundRobin = "round-robin", random
     }
 
     /// `turn` counts the function's requests, for round robin.
@@ -79,14 +79,16 @@ public enum Placement {
                 if let best = holding.min(by: { $0.load < $1.load }) { return (best.record.name, .bitstreamHit) }
             }
             // For an FPGA function, a never-configured card comes first (configuring it replaces no one's
-            // bitstream), then the least loaded, then the card idle longest: its bitstream is the least likely wanted.
+            // bitstream); then a node that holds the image preloaded, then the least loaded, then the
+            // card idle longest: its bitstream is the least likely wanted.
             let fpga = deployment.config.accelerator == .fpga
             let ranked = fits.shuffled(using: &random).min { a, b in
                 if fpga, hasBlankCard(a.record) != hasBlankCard(b.record) { return hasBlankCard(a.record) }
+                if preloads(a.record, deployment) != preloads(b.record, deployment) { return preloads(a.record, deployment) }
                 if a.load != b.load { return a.load < b.load }
                 return fpga && oldestIdleCard(a.record) < oldestIdleCard(b.record)
             }
-            return ranked.map { ($0.record.name, Reason.leastLoaded) }
+            return ranked.map { ($0.record.name, preloads($0.record, deployment) ? Reason.preloaded : Reason.leastLoaded) }
         }
     }
 
@@ -103,6 +105,11 @@ public enum Placement {
         guard card.status == .free, card.loadedBitstream != nil, card.lastTenant == deployment.tenant else { return false }
         return card.lastFunction == deployment.name
             || (deployment.config.bitstream != nil && card.loadedBitstream == deployment.config.bitstream)
+    }
+
+    /// The node holds the function's image read and sealed: its cold start reads and fetches nothing.
+    static func preloads(_ record: NodeRecord, _ deployment: Deployment) -> Bool {
+        record.images?.contains(deployment.version) == true
     }
 
     static func hasBlankCard(_ record: NodeRecord) -> Bool {
