@@ -37,7 +37,7 @@ struct FrameTarget: FuzzTarget {
             #"{"start":{"_0":{"function":"f","config":\#(configJSON),"#
                 + #""fpga":{"card":"fpga0","reconfigureNanoseconds":1,"loadedBitstream":"b"},"stopsAfterRequest":false}}}"#,
             #"{"invoke":{"_0":{"id":7,"environment":["A=b","C=d"],"timeoutSeconds":2}}}"#,
-            #"{"result":{"_0":{"id":7,"status":"failed","code":3,"detail":"d","stderr":"e","nanoseconds":9,"instanceEnded":true}}}"#,
+            #"{"result":{"_0":{"id":7,"status":"failed","code":3,"detail":"d","stderr":"e","nanoseconds":9,"instanceEnded":true,"cpuNanoseconds":4}}}"#,
         ]
         let binary = try messages.map { text -> [UInt8] in
             let message = try JSONDecoder().decode(WorkerMessage.self, from: Data(text.utf8))

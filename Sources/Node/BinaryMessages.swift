@@ -25,6 +25,7 @@ package enum BinaryMessages {
             out.append(statusCodes.firstIndex(of: r.status).map(UInt8.init) ?? 0)
             put(&out, UInt32(bitPattern: r.code))
             put(&out, r.nanoseconds)
+            put(&out, r.cpuNanoseconds)
             out.append(r.instanceEnded ? 1 : 0)
             putString(&out, r.detail)
             putString(&out, r.stderr)
@@ -112,10 +113,11 @@ package enum BinaryMessages {
             return .invoke(InvokeRequest(id: id, environment: env, timeoutSeconds: Double(bitPattern: timeout)))
         case resultTag:
             guard let id = reader.u64(), let status = reader.u8(), Int(status) < statusCodes.count,
-                  let code = reader.u32(), let nanoseconds = reader.u64(), let ended = reader.u8(),
+                  let code = reader.u32(), let nanoseconds = reader.u64(), let cpu = reader.u64(), let ended = reader.u8(),
                   let detail = reader.string(), let stderr = reader.string() else { return nil }
             return .result(InvokeResult(id: id, status: statusCodes[Int(status)], code: Int32(bitPattern: code),
-                                        detail: detail, stderr: stderr, nanoseconds: nanoseconds, instanceEnded: ended != 0))
+                                        detail: detail, stderr: stderr, nanoseconds: nanoseconds, instanceEnded: ended != 0,
+                                        cpuNanoseconds: cpu))
         case startTag:
             guard let function = reader.string(), let config = readConfig(&reader),
                   let oneRequest = reader.u8(), let hasGrant = reader.u8() else { return nil }

@@ -132,10 +132,13 @@ public final class InstanceServer {
             Tender.holdTeardowns()
             defer { if tearDownRuns { Tender.releaseTeardowns() } }
             do {
+                let cpu = ThreadCPUClock.now()
                 let report = try tender.run(image: image, options: options, input: BytesInput(frame.blob), output: captured)
                 stdout = captured.stdout
-                result = Self.result(id: request.id, report.outcome, nanoseconds: report.totalNanoseconds,
-                                     stderr: captured.stderrText, ended: cardLost(after: report.outcome))
+                var ran = Self.result(id: request.id, report.outcome, nanoseconds: report.totalNanoseconds,
+                                      stderr: captured.stderrText, ended: cardLost(after: report.outcome))
+                ran.cpuNanoseconds = ThreadCPUClock.now() &- cpu
+                result = ran
             } catch {
                 result = InvokeResult(id: request.id, status: .bootFailed, code: 1, detail: "\(error)",
                                       stderr: "", nanoseconds: 0, instanceEnded: device?.wedged ?? false)
@@ -211,6 +214,7 @@ final class FrameChannel: InvocationChannel, @unchecked Sendable {
     var openRequest: UInt64?
     var stopRequested = false
     var started = ContinuousClock.now
+    var startedCPU: UInt64 = 0
 
     init(input: Int32, output: Int32, baseEnvironment: [String]) {
         self.input = input
@@ -224,7 +228,8 @@ final class FrameChannel: InvocationChannel, @unchecked Sendable {
         let result = InvokeResult(
             id: id, status: response.status == 0 ? .succeeded : .failed, code: response.status,
             detail: response.status == 0 ? "responded" : "responded with status \(response.status)",
-            stderr: "", nanoseconds: Tender.nanoseconds(ContinuousClock.now - started), instanceEnded: false)
+            stderr: "", nanoseconds: Tender.nanoseconds(ContinuousClock.now - started), instanceEnded: false,
+            cpuNanoseconds: ThreadCPUClock.now() &- startedCPU)
         try? FrameIO.write(.result(result), blob: response.body, to: output)
     }
 
@@ -235,6 +240,7 @@ final class FrameChannel: InvocationChannel, @unchecked Sendable {
         }
         openRequest = request.id
         started = ContinuousClock.now
+        startedCPU = ThreadCPUClock.now()
         return GuestRequest(body: frame.blob, environment: request.environment,
                             timeoutSeconds: request.timeoutSeconds)
     }
@@ -247,5 +253,15 @@ final class LogOutput: GuestOutput {
     func write(fd: Int32, _ bytes: UnsafeRawBufferPointer) {
         let line = LogLine(stream: fd == 2 ? "stderr" : "stdout", text: String(decoding: bytes, as: UTF8.self))
         try? FrameIO.write(.log(line), to: output)
+    }
+}
+
+/// CPU time of the calling thread (the vCPU's: guest time included, since the guest runs
+/// inside its KVM_RUN call).
+enum ThreadCPUClock {
+    static func now() -> UInt64 {
+        var now = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) == 0 else { return 0 }
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 }

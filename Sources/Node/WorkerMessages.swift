@@ -65,6 +65,9 @@ public struct InvokeResult: Codable, Sendable {
     public var nanoseconds: UInt64
     /// The instance is gone after this (persistent guest exited, crashed or timed out).
     public var instanceEnded: Bool
+    /// CPU time the guest's vCPU thread got over `nanoseconds` (0: not measured): their ratio
+    /// says how much its node's CPU is shared, whatever the request's length.
+    public var cpuNanoseconds: UInt64 = 0
 }
 
 /// An instance's console line, for `kumo logs` (persistent mode and run-mode stderr).

@@ -102,23 +102,32 @@ struct PlacementTests {
         for _ in 0..<20 { #expect(Self.choose(d, two)?.node == "n2") }
     }
 
-    /// A node that answers slower (its CPU shared) takes fewer requests before its in-flight count shows it.
+    /// A node whose CPU is shared takes fewer requests before its in-flight count shows it.
     @Test func ofTwoNodesTheOneExpectedToAnswerSoonerTakesTheRequest() {
         let d = Self.deployment("spin")
-        let slow = Placement.Candidate(record: Self.node("slow"), inFlight: 0, warm: true, latency: 0.050)
-        let fast = Placement.Candidate(record: Self.node("fast"), inFlight: 1, warm: true, latency: 0.010)
+        let slow = Placement.Candidate(record: Self.node("slow"), inFlight: 0, warm: true, slowdown: 5)
+        let fast = Placement.Candidate(record: Self.node("fast"), inFlight: 1, warm: true, slowdown: 1)
         for _ in 0..<20 { #expect(Self.choose(d, [slow, fast])?.node == "fast") }
-        let busy = Placement.Candidate(record: Self.node("fast"), inFlight: 3, warm: true, latency: 0.010)
-        let idle = Placement.Candidate(record: Self.node("slow"), inFlight: 0, warm: true, latency: 0.030)
+        let busy = Placement.Candidate(record: Self.node("fast"), inFlight: 3, warm: true, slowdown: 1)
+        let idle = Placement.Candidate(record: Self.node("slow"), inFlight: 0, warm: true, slowdown: 3)
         for _ in 0..<20 { #expect(Self.choose(d, [busy, idle])?.node == "slow") }
-        // The average follows a slowdown within a second, and is unknown again when not refreshed.
-        var average = LatencyAverage()
+    }
+
+    /// The slowdown weighs requests by their CPU time: many short requests that ran at full speed
+    /// do not hide a long one that got a fifth of the CPU. It follows a change within seconds and
+    /// is unknown again when not refreshed.
+    @Test func aNodesSlowdownWeighsRequestsByTheirWork() {
+        var shared = NodeSlowdown()
         let start = ContinuousClock.now
-        average.add(.milliseconds(10), at: start)
-        average.add(.milliseconds(50), at: start + .seconds(1))
-        let after = average.value(at: start + .seconds(1))
-        #expect(after > 0.030 && after < 0.050)
-        #expect(average.value(at: start + .seconds(4)) == 0)
+        for i in 0..<9 { shared.add(wall: 1_000_000, cpu: 1_000_000, at: start + .milliseconds(10 * i)) }
+        shared.add(wall: 100_000_000, cpu: 20_000_000, at: start + .milliseconds(100))
+        let value = shared.value(at: start + .milliseconds(100))
+        #expect(value > 3.5 && value < 4.0, "\(value)")  // (9 + 100) / (9 + 20)
+        // Later samples at full speed bring it back toward 1.
+        for i in 1...20 { shared.add(wall: 10_000_000, cpu: 10_000_000, at: start + .milliseconds(100 + 200 * i)) }
+        #expect(shared.value(at: start + .seconds(4)) < 1.5)
+        #expect(shared.value(at: start + .seconds(7)) == 0, "unrefreshed for 2 s: unknown")
+        #expect(NodeSlowdown().value(at: start) == 0)
     }
 
     @Test func roundRobinVisitsEveryFittingNodeInTurn() {

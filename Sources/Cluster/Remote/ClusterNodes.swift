@@ -38,8 +38,8 @@ public final class ClusterNodes: NodeClient {
     /// Requests placed so far, for round robin.
     private let turns = Atomic<Int>(0)
     private let cards = CardView()
-    /// Per function and node, how long requests took lately.
-    private let latencies = Mutex<[String: [String: LatencyAverage]]>([:])
+    /// Per node, how much of their CPU its instances got lately.
+    private let slowdowns = Mutex<[String: NodeSlowdown]>([:])
 
     public init(view: NodeView, token: String, policy: Placement.Policy = Placement.Policy(), logger: Logger,
                 imageSources: @escaping @Sendable (String) -> [String]) {
@@ -57,6 +57,7 @@ public final class ClusterNodes: NodeClient {
 
     /// A node left the cluster: the requests it still holds end now, as unreachable.
     func abandon(_ node: String) {
+        slowdowns.withLock { _ = $0.removeValue(forKey: node) }
         for task in running.withLock({ $0.removeValue(forKey: node) ?? [:] }).values { task.cancel() }
         cards.forget(node)
     }
@@ -134,10 +135,10 @@ public final class ClusterNodes: NodeClient {
         let suspected = suspects.withLock { s in s = s.filter { $0.value > now }; return Set(s.keys) }
         let live = view.alive.filter { $0.version == ClusterProtocol.version && !skipping.contains($0.name) }
         let trusted = live.filter { !suspected.contains($0.name) }
-        let latency = latencies.withLock { $0[deployment.name] ?? [:] }
+        let slowdown = slowdowns.withLock { $0 }
         let candidates = (trusted.isEmpty ? live : trusted).map { record in
             Placement.Candidate(record: cards.current(record), inFlight: inFlight.withLock { $0[record.name] ?? 0 },
-                                warm: recent[record.name] != nil, latency: latency[record.name]?.value(at: now) ?? 0)
+                                warm: recent[record.name] != nil, slowdown: slowdown[record.name]?.value(at: now) ?? 0)
         }
         var random = SystemRandomNumberGenerator()
         let turn = turns.add(1, ordering: .relaxed).oldValue
@@ -183,10 +184,13 @@ public final class ClusterNodes: NodeClient {
             return attempt
         }
         suspects.withLock { _ = $0.removeValue(forKey: node) }
-        // The instance's own time where it says (a slowed node shows it undiluted by the hop), else the round trip.
+        // The instance's own wall and CPU time: how shared the node's CPU is, whatever the request's length.
         let done = ContinuousClock.now
-        let took = outcome.result.nanoseconds > 0 ? Duration.nanoseconds(Int64(clamping: outcome.result.nanoseconds)) : done - sent.at
-        latencies.withLock { $0[deployment.name, default: [:]][node, default: LatencyAverage()].add(took, at: done) }
+        if outcome.result.cpuNanoseconds > 0, outcome.result.nanoseconds > 0 {
+            slowdowns.withLock {
+                $0[node, default: NodeSlowdown()].add(wall: outcome.result.nanoseconds, cpu: outcome.result.cpuNanoseconds, at: done)
+            }
+        }
         // With no keep-alive the node stops the instance, and frees its card, right after the answer.
         if let card = sent.card {
             cards.finished(card, on: node, instanceEnded: outcome.result.instanceEnded || deployment.limits.keepAliveSeconds <= 0)
@@ -214,7 +218,6 @@ public final class ClusterNodes: NodeClient {
 
     public func remove(function: String) async {
         warm.withLock { $0[function] = nil }
-        latencies.withLock { $0[function] = nil }
         encodedDeployments.withLock { $0[function] = nil }
         for node in view.alive {
             var request = HTTPClientRequest(url: node.address + RemoteWire.prefix + "/remove/" + function)
@@ -260,34 +263,5 @@ public final class ClusterNodes: NodeClient {
 
     public func setMemoryCap(_ bytes: UInt64?, tenant: String, uncapped: Bool) {
         caps.withLock { $0[tenant] = (bytes, uncapped) }
-    }
-}
-
-/// A moving average of request times that forgets with time rather than with count:
-/// samples a second old weigh 1/e of a new one, so a node that slows down shows it quickly.
-/// Unrefreshed for `stale`, it is unknown again (0): a node avoided for being slow is tried
-/// again soon, and seen to have recovered.
-struct LatencyAverage {
-    static let memory = 1.0
-    static let stale = 2.0
-    private var seconds = 0.0
-    private var at: ContinuousClock.Instant?
-
-    mutating func add(_ took: Duration, at now: ContinuousClock.Instant) {
-        let current = value(at: now), keep = current == 0 ? 0 : exp(-Self.elapsed(since: at, now) / Self.memory)
-        seconds = current * keep + Self.seconds(took) * (1 - keep)
-        at = now
-    }
-
-    func value(at now: ContinuousClock.Instant) -> Double {
-        at == nil || Self.elapsed(since: at, now) > Self.stale ? 0 : seconds
-    }
-
-    private static func elapsed(since at: ContinuousClock.Instant?, _ now: ContinuousClock.Instant) -> Double {
-        at.map { seconds(now - $0) } ?? 0
-    }
-
-    private static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }

@@ -33,20 +33,21 @@ public enum Placement {
         public var inFlight: Int
         /// It served this function lately (its instances may still be warm).
         public var warm: Bool
-        /// How long this function's requests took there lately (a moving average, seconds; 0: not known).
-        public var latency: Double
+        /// How many times longer than their CPU time requests took there lately (`NodeSlowdown`;
+        /// 1: the node's CPU is its own; 0: not known).
+        public var slowdown: Double
 
-        public init(record: NodeRecord, inFlight: Int, warm: Bool, latency: Double = 0) {
+        public init(record: NodeRecord, inFlight: Int, warm: Bool, slowdown: Double = 0) {
             self.record = record
             self.inFlight = inFlight
             self.warm = warm
-            self.latency = latency
+            self.slowdown = slowdown
         }
 
         var load: Int { inFlight + record.capacity.instances }
         /// What one more request is expected to wait there: a node whose CPU is shared or slow
         /// answers slower, so it takes fewer requests before its in-flight count shows it.
-        var cost: Double { Double(inFlight + 1) * latency }
+        var cost: Double { Double(inFlight + 1) * slowdown }
     }
 
     public enum Reason: String, Sendable {
@@ -122,14 +123,14 @@ public enum Placement {
     }
 
     /// Two picked at random, the one where a request is expected to wait less: fewer requests
-    /// in flight, weighted by how fast it answered lately (in flight alone while either is unknown).
+    /// in flight, weighted by how shared its CPU was lately (in flight alone while either is unknown).
     static func leastLoadedOfTwo(_ nodes: [Candidate], using random: inout some RandomNumberGenerator) -> Candidate {
         guard nodes.count > 1 else { return nodes[0] }
         let a = Int.random(in: 0..<nodes.count, using: &random)
         var b = Int.random(in: 0..<(nodes.count - 1), using: &random)
         if b >= a { b += 1 }
         let (x, y) = (nodes[a], nodes[b])
-        if x.latency > 0, y.latency > 0 { return x.cost <= y.cost ? x : y }
+        if x.slowdown > 0, y.slowdown > 0 { return x.cost <= y.cost ? x : y }
         return x.inFlight <= y.inFlight ? x : y
     }
 }
