@@ -15,6 +15,11 @@ public protocol FPGABackend: AnyObject {
 
     /// What the bitstream's payload must have been built for, e.g. "pocl:pthread-skylake-avx512".
     var target: String { get }
+    /// Allocations smaller than this may come from memory that held earlier data: the device
+    /// model zeroes them before a guest can read them (larger ones come zeroed).
+    static var freshPagesThreshold: UInt64 { get }
+    /// What the device that runs the kernels allows, to cap what the card reports.
+    var hostLimits: (maxWorkGroup: UInt64, maxItems: [UInt64], localMemory: UInt64, maxAlloc: UInt64) { get }
 
     func makeQueue(profiling: Bool, outOfOrder: Bool) throws(FPGAError) -> Queue
     func allocate(bytes: UInt64, access: BufferAccess) throws(FPGAError) -> Buffer

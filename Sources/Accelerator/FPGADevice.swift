@@ -3,20 +3,56 @@ import KVM
 import Logging
 import Synchronization
 
-/// One emulated FPGA card: its worker thread, its backend, and the bitstream
-/// loaded in its fabric. It serves one session (one instance of one tenant)
-/// at a time; when a session closes, its device memory is scrubbed and only
-/// the bitstream stays, so the same function can skip reconfiguration.
-public final class FPGADevice: @unchecked Sendable {
+/// An FPGA card as the tender and the node see it, whatever runs its kernels.
+public protocol FPGACard: AnyObject, Sendable {
+    var name: String { get }
+    /// How many times a bitstream was loaded into the fabric.
+    var reconfigurations: Int { get }
+    /// The loaded bitstream's uuid, if any.
+    var loadedBitstream: String? { get }
+    /// True once a session's work never finished (a kernel that does not end): the card must not be granted again.
+    var wedged: Bool { get }
+    /// Attaches the card to one instance's guest memory, once the last session's memory is
+    /// scrubbed; nil if that does not end in `patience`.
+    func open(memory: GuestMemory, identity: FPGAIdentity, patience: TimeInterval) -> (any FPGAPort)?
+    /// Waits for everything the card was given, at most `patience`; false (and wedged from then on) if it does not end.
+    func settle(patience: TimeInterval) -> Bool
+}
+
+/// One instance's use of a card: the guest's batches of commands, then its end.
+public protocol FPGAPort: AnyObject {
+    func submit(batch: UInt64, bytes: UInt32, count: UInt32, deadline: Date) -> FPGABatchResult
+    /// Ends the session; its device memory is scrubbed before the card serves anyone else.
+    func close(done: @escaping @Sendable () -> Void)
+}
+
+extension FPGACard {
+    public func open(memory: GuestMemory, identity: FPGAIdentity) -> (any FPGAPort)? {
+        open(memory: memory, identity: identity, patience: 10)
+    }
+}
+
+extension FPGAPort {
+    public func close() { close(done: {}) }
+}
+
+/// The card the emulator backs (kernels on the host's OpenCL runtime).
+public typealias EmulatedFPGA = FPGADevice<EmulatorBackend>
+
+/// One FPGA card: its worker thread, its backend, and the bitstream loaded in its
+/// fabric. It serves one session (one instance of one tenant) at a time; when a
+/// session closes, its device memory is scrubbed and only the bitstream stays, so
+/// the same function can skip reconfiguration.
+public final class FPGADevice<Backend: FPGABackend>: FPGACard, @unchecked Sendable {
     public let name: String
     /// Loading a different bitstream takes this long, as reprogramming a real card does.
     public let reconfigureCost: Duration
-    let backend: EmulatorBackend
+    let backend: Backend
     let worker: FPGAWorker
     let logger: Logger
 
     /// Worker-only: what the fabric holds now.
-    var loaded: (uuid: [UInt8], bitstream: Bitstream, program: EmulatorBackend.Program)?
+    var loaded: (uuid: [UInt8], bitstream: Bitstream, program: Backend.Program)?
 
     private let state = Mutex<State>(State())
     struct State {
@@ -27,21 +63,18 @@ public final class FPGADevice: @unchecked Sendable {
 
     /// `fabricHolds`: the bitstream the card kept from its last grant (the node's
     /// inventory knows it); loading that one again costs no reconfiguration.
-    public init(name: String = "fpga0", reconfigureCost: Duration = .milliseconds(100),
-                fabricHolds: String? = nil, logger: Logger) throws(FPGAError) {
+    public init(name: String = "fpga0", backend: Backend, reconfigureCost: Duration = .milliseconds(100),
+                fabricHolds: String? = nil, logger: Logger) {
         self.name = name
         self.reconfigureCost = reconfigureCost
         self.logger = logger
-        self.backend = try EmulatorBackend()
+        self.backend = backend
         self.worker = FPGAWorker(name: "kumo.\(name)")
         state.withLock { $0.loadedUUID = fabricHolds }
     }
 
-    /// How many times a bitstream was loaded into the fabric.
     public var reconfigurations: Int { state.withLock { $0.reconfigurations } }
-    /// The loaded bitstream's uuid, if any.
     public var loadedBitstream: String? { state.withLock { $0.loadedUUID } }
-    /// True once a session's work never finished (a kernel that does not end): the card must not be granted again.
     public var wedged: Bool { state.withLock { $0.wedged } }
     public var target: String { backend.target }
 
@@ -49,7 +82,7 @@ public final class FPGADevice: @unchecked Sendable {
 
     /// Programs the fabric, unless it already holds this bitstream; the modelled
     /// reconfiguration time counts against the guest's deadline.
-    func configure(_ bitstream: Bitstream, deadline: Date) throws(FPGAError) -> EmulatorBackend.Program {
+    func configure(_ bitstream: Bitstream, deadline: Date) throws(FPGAError) -> Backend.Program {
         if let loaded, loaded.uuid == bitstream.xclbin.uuid, loaded.bitstream.payload == bitstream.payload {
             return loaded.program
         }
@@ -67,7 +100,7 @@ public final class FPGADevice: @unchecked Sendable {
         let cost = Double(reconfigureCost.components.seconds) + Double(reconfigureCost.components.attoseconds) / 1e18
         guard Date(timeIntervalSinceNow: cost) < deadline else {
             Thread.sleep(until: deadline)
-            throw FPGAError(FPGASession.pastDeadline, "the deadline passed while the FPGA was being reconfigured")
+            throw FPGAError(FPGASession<Backend>.pastDeadline, "the deadline passed while the FPGA was being reconfigured")
         }
         Thread.sleep(forTimeInterval: cost)
         let program = try backend.configure(payload: bitstream.payload)
@@ -80,11 +113,14 @@ public final class FPGADevice: @unchecked Sendable {
         return program
     }
 
-    /// Attaches the card to one instance's guest memory, once the last
-    /// session's memory is scrubbed; nil if that does not end in `patience`.
-    public func open(memory: GuestMemory, identity: FPGAIdentity, patience: TimeInterval = 10) -> FPGASession? {
+    public func open(memory: GuestMemory, identity: FPGAIdentity, patience: TimeInterval = 10) -> (any FPGAPort)? {
+        session(memory: memory, identity: identity, patience: patience)
+    }
+
+    /// `open`, typed: the session itself.
+    public func session(memory: GuestMemory, identity: FPGAIdentity, patience: TimeInterval = 10) -> FPGASession<Backend>? {
         guard settle(patience: patience) else { return nil }
-        return FPGASession(device: self, memory: memory, identity: identity)
+        return FPGASession<Backend>(device: self, memory: memory, identity: identity)
     }
 
     /// Waits for everything the card's worker was given (a session's cleanup
@@ -96,5 +132,13 @@ public final class FPGADevice: @unchecked Sendable {
             return false
         }
         return true
+    }
+}
+
+extension FPGADevice where Backend == EmulatorBackend {
+    /// An emulated card on the host's first OpenCL device.
+    public convenience init(name: String = "fpga0", reconfigureCost: Duration = .milliseconds(100),
+                            fabricHolds: String? = nil, logger: Logger) throws(FPGAError) {
+        self.init(name: name, backend: try EmulatorBackend(), reconfigureCost: reconfigureCost, fabricHolds: fabricHolds, logger: logger)
     }
 }

@@ -27,7 +27,7 @@ public struct FPGAIdentity: Sendable, Equatable, Codable {
     /// The largest single buffer: a quarter of device memory, as OpenCL's minimum allows.
     public var maxAllocation: UInt64 { max(globalMemory / 4, 1 << 20) }
 
-    func info(backend: EmulatorBackend) -> kumo_fpga_info {
+    func info(backend: some FPGABackend) -> kumo_fpga_info {
         var info = kumo_fpga_info()
         let host = backend.hostLimits
         func put<T>(_ s: String, _ field: inout T) {

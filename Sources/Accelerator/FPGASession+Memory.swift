@@ -25,7 +25,7 @@ extension FPGASession {
                             "\(p.size) bytes more would exceed the FPGA's \(identity.globalMemory) bytes (\(allocatedBytes) in use)")
         }
         let buffer = try device.backend.allocate(bytes: p.size, access: try Self.access(p.flags))
-        if p.size < EmulatorBackend.freshPagesThreshold {
+        if p.size < Backend.freshPagesThreshold {
             // Small allocations may reuse host heap memory: zero them before the guest can read them.
             let queue = try ownQueue()
             try device.backend.scrub(buffer, bytes: p.size, on: queue)

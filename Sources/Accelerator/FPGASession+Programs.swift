@@ -3,8 +3,8 @@ import COpenCL
 
 /// Bitstreams, programs from source, kernels and their launches.
 extension FPGASession {
-    static let maxBitstreamBytes: UInt64 = 256 << 20
-    static let maxSourceBytes: UInt64 = 16 << 20
+    static var maxBitstreamBytes: UInt64 { 256 << 20 }
+    static var maxSourceBytes: UInt64 { 16 << 20 }
 
     func configure(_ c: Command) throws(FPGAError) {
         let p = try payload(c, kumo_fpga_program.self)

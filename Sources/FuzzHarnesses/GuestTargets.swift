@@ -53,8 +53,8 @@ final class FPGABatchTarget: FuzzTarget {
     /// Short, so that inputs waiting on events nothing will complete cost little.
     static let deadline: TimeInterval = 0.1
     let memory: GuestMemory
-    var device: FPGADevice
-    var session: FPGASession
+    var device: EmulatedFPGA
+    var session: FPGASession<EmulatorBackend>
     var runs = 0
 
     init() throws {
@@ -64,11 +64,11 @@ final class FPGABatchTarget: FuzzTarget {
 
     deinit { session.close() }
 
-    static func freshCard(_ memory: GuestMemory) throws -> (FPGADevice, FPGASession) {
+    static func freshCard(_ memory: GuestMemory) throws -> (EmulatedFPGA, FPGASession<EmulatorBackend>) {
         var logger = Logger(label: "fuzz")
         logger.logLevel = .error  // each refused command is a warning line: noise at a million inputs
-        let device = try FPGADevice(reconfigureCost: .zero, logger: logger)
-        guard let session = device.open(memory: memory, identity: FPGAIdentity()) else {
+        let device = try EmulatedFPGA(reconfigureCost: .zero, logger: logger)
+        guard let session = device.session(memory: memory, identity: FPGAIdentity()) else {
             throw HarnessError.setup("a new emulated FPGA did not open")
         }
         return (device, session)
@@ -82,7 +82,7 @@ final class FPGABatchTarget: FuzzTarget {
         if sessionTimedOut || device.wedged || runs % Self.sessionLength == 0 {
             sessionTimedOut = false
             session.close()
-            if !device.wedged, let next = device.open(memory: memory, identity: FPGAIdentity()) {
+            if !device.wedged, let next = device.session(memory: memory, identity: FPGAIdentity()) {
                 session = next
             } else if let (card, next) = try? Self.freshCard(memory) {
                 (device, session) = (card, next)

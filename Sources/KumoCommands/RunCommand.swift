@@ -45,7 +45,7 @@ struct RunCommand: ParsableCommand {
                 guard let seconds = Durations.parse(fpgaReconfigure), seconds >= 0, seconds <= 600 else {
                     throw BuildError.unsupported("--fpga-reconfigure '\(fpgaReconfigure)' is not a duration like 100ms (at most 10m)")
                 }
-                let device = try FPGADevice(reconfigureCost: .nanoseconds(Int64(seconds * 1e9)), logger: common.logger())
+                let device = try EmulatedFPGA(reconfigureCost: .nanoseconds(Int64(seconds * 1e9)), logger: common.logger())
                 options.fpga = FPGAAttachment(device: device, identity: identity)
             }
             report = try Tender(logger: common.logger()).run(

@@ -16,7 +16,7 @@ public final class InstanceServer {
     let output: Int32
     let images: Int32
     let logger: Logger
-    var device: FPGADevice?
+    var device: (any FPGACard)?
     /// Honour `?kumo_test_hook=` requests (the test suite's way to act as an exploited instance).
     let testHooks: Bool
 
@@ -93,7 +93,7 @@ public final class InstanceServer {
         do {
             image = try ELFImage(bytes: imageBytes)
             if let grant = start.fpga, let identity = start.config.fpga {
-                let fpga = try FPGADevice(name: grant.card, reconfigureCost: .nanoseconds(grant.reconfigureNanoseconds),
+                let fpga = try EmulatedFPGA(name: grant.card, reconfigureCost: .nanoseconds(grant.reconfigureNanoseconds),
                                           fabricHolds: grant.loadedBitstream, logger: logger)
                 device = fpga
                 options.fpga = FPGAAttachment(device: fpga, identity: identity)

@@ -24,7 +24,7 @@ package final class HypercallContext {
     var outputBytes: UInt64 = 0
     var randomSource = SystemRandomNumberGenerator()
     /// The FPGA this run holds, if its manifest names one.
-    var fpga: FPGASession?
+    var fpga: (any FPGAPort)?
     /// Persistent mode: where requests come from (the manifest names `requests`).
     var channel: (any InvocationChannel)?
     /// Persistent mode: a request was handed out and not yet answered.

@@ -53,10 +53,10 @@ public struct RunOptions: Sendable {
 
 /// An FPGA for one run, and what it tells the guest it is.
 public struct FPGAAttachment: Sendable {
-    public let device: FPGADevice
+    public let device: any FPGACard
     public let identity: FPGAIdentity
 
-    public init(device: FPGADevice, identity: FPGAIdentity) {
+    public init(device: any FPGACard, identity: FPGAIdentity) {
         self.device = device
         self.identity = identity
     }

@@ -11,7 +11,7 @@ import Functions
 struct FPGATests {
     static let root = Toolchain.locateRoot() ?? FileManager.default.currentDirectoryPath
     /// One card for the whole suite, as one node would have: sessions follow each other on it.
-    static let device = Result { try FPGADevice(reconfigureCost: .milliseconds(50), logger: Logger(label: "test")) }
+    static let device = Result { try EmulatedFPGA(reconfigureCost: .milliseconds(50), logger: Logger(label: "test")) }
     let builder: ImageBuilder
     let tender = Tender(logger: Logger(label: "test"))
 
@@ -19,7 +19,7 @@ struct FPGATests {
         builder = ImageBuilder(toolchain: try Toolchain.prepare(root: Self.root), logger: Logger(label: "test"))
     }
 
-    func boot(_ relative: String, arguments: [String]? = nil, device: FPGADevice? = nil) throws -> (RunReport, CapturedOutput) {
+    func boot(_ relative: String, arguments: [String]? = nil, device: EmulatedFPGA? = nil) throws -> (RunReport, CapturedOutput) {
         let image = try Tender.loadImage(path: try builder.buildIfStale(directory: Self.root + "/" + relative))
         let config = try #require(ImageConfig.read(from: image))
         var options = config.runOptions(arguments: arguments)
@@ -102,7 +102,7 @@ struct FPGATests {
 
     @Test func theNextTenantReadsZerosWhereTheLastLeftData() throws {
         guard KVMRequirement.check() else { return }
-        let device = try FPGADevice(reconfigureCost: .zero, logger: Logger(label: "test"))
+        let device = try EmulatedFPGA(reconfigureCost: .zero, logger: Logger(label: "test"))
         let (first, written) = try boot("Tests/Fixtures/guests/fpga-leftover", arguments: ["write"], device: device)
         #expect(first.outcome == .exited(status: 0))
         #expect(written.stdoutText.contains("secret written"))
@@ -115,7 +115,7 @@ struct FPGATests {
     /// cleanup forever; the session aborts such events when it ends.
     @Test func workLeftBehindAnUnsetUserEventDoesNotKeepTheCard() throws {
         guard KVMRequirement.check() else { return }
-        let device = try FPGADevice(reconfigureCost: .zero, logger: Logger(label: "test"))
+        let device = try EmulatedFPGA(reconfigureCost: .zero, logger: Logger(label: "test"))
         let (first, out) = try boot("Tests/Fixtures/guests/fpga-abandoned-event", device: device)
         #expect(first.outcome == .exited(status: 0), "\(out.stdoutText)")
         #expect(out.stdoutText.contains("left work behind"))
@@ -131,7 +131,7 @@ struct FPGATests {
 
     @Test func aLoadedBitstreamIsNotLoadedAgain() throws {
         guard KVMRequirement.check() else { return }
-        let device = try FPGADevice(reconfigureCost: .milliseconds(10), logger: Logger(label: "test"))
+        let device = try EmulatedFPGA(reconfigureCost: .milliseconds(10), logger: Logger(label: "test"))
         for _ in 0..<3 {
             let (report, _) = try boot("examples/vadd", arguments: ["/bitstreams/vadd.xclbin", "1000"], device: device)
             #expect(report.outcome == .exited(status: 0))
