@@ -23,6 +23,8 @@ let package = Package(
     targets: [
         // The guest ABI header, shared with the runtime in unikernel/.
         .target(name: "CKumoABI"),
+        // What every layer shares: trace marks, durations as plain numbers.
+        .target(name: "KumoSupport"),
         // Typed constants and non-variadic wrappers over linux/kvm.h.
         .target(name: "CKVM"),
         // libfdt, to build the guest's device tree.
@@ -35,12 +37,12 @@ let package = Package(
         // The FPGA device model, its worker, the xclbin format, the emulator backend.
         .target(
             name: "Accelerator",
-            dependencies: ["COpenCL", "CKumoABI", "KVM", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["COpenCL", "CKumoABI", "KVM", "KumoSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "Tender",
             dependencies: [
-                "KVM", "CKumoABI", "CFDT", "Accelerator",
+                "KVM", "CKumoABI", "CFDT", "Accelerator", "KumoSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -53,7 +55,7 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
-                "Tender", "Accelerator", "Functions", "CKumoABI", "CSandbox",
+                "Tender", "Accelerator", "Functions", "CKumoABI", "CSandbox", "KumoSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -63,7 +65,7 @@ let package = Package(
         .target(
             name: "Cluster",
             dependencies: [
-                "Node", "Functions", "Tender",
+                "Node", "Functions", "KumoSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -87,7 +89,7 @@ let package = Package(
         .target(
             name: "NodeAgent",
             dependencies: [
-                "Cluster", "Node", "Functions", "Tender", "EventLoopHTTP",
+                "Cluster", "Node", "Functions", "KumoSupport", "EventLoopHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -96,7 +98,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Cluster", "Node", "Functions", "Tender", "Accelerator", "EventLoopHTTP",
+                "Cluster", "Node", "Functions", "Tender", "Accelerator", "EventLoopHTTP", "KumoSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -110,7 +112,7 @@ let package = Package(
         .target(
             name: "KumoCommands",
             dependencies: [
-                "Tender", "Accelerator", "Functions", "Node", "Cluster", "NodeAgent", "Gateway", "KVM", "CSandbox",
+                "Tender", "Accelerator", "Functions", "Node", "Cluster", "NodeAgent", "Gateway", "KVM", "CSandbox", "KumoSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

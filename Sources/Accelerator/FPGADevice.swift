@@ -1,5 +1,6 @@
 import Foundation
 import KVM
+import KumoSupport
 import Logging
 import Synchronization
 
@@ -97,7 +98,7 @@ public final class FPGADevice<Backend: FPGABackend>: FPGACard, @unchecked Sendab
             loaded = (bitstream.xclbin.uuid, bitstream, program)
             return program
         }
-        let cost = Double(reconfigureCost.components.seconds) + Double(reconfigureCost.components.attoseconds) / 1e18
+        let cost = reconfigureCost.seconds
         guard Date(timeIntervalSinceNow: cost) < deadline else {
             Thread.sleep(until: deadline)
             throw FPGAError(FPGASession<Backend>.pastDeadline, "the deadline passed while the FPGA was being reconfigured")

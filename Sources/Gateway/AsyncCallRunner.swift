@@ -1,5 +1,6 @@
 import Cluster
 import Foundation
+import KumoSupport
 import Logging
 
 /// Runs accepted async calls. Each is in the state store before the 202 goes out;
@@ -49,7 +50,7 @@ actor AsyncCallRunner {
         let now = ContinuousClock.now
         guard now - lastPrune >= min(retention, .seconds(60)) else { return }
         lastPrune = now
-        let seconds = Double(retention.components.seconds) + Double(retention.components.attoseconds) / 1e18
+        let seconds = retention.seconds
         do {
             let removed = try await store.pruneCalls(finishedBefore: Date().addingTimeInterval(-seconds), maxBytes: maxBytes)
             if removed > 0 { logger.info("dropped \(removed) finished async calls past their retention") }

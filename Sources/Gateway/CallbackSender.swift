@@ -3,6 +3,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import KumoSupport
 import Logging
 import Synchronization
 
@@ -125,7 +126,7 @@ actor CallbackSender {
                 }
             }
             task.resume()
-            let seconds = Double(Self.attemptDeadline.components.seconds)
+            let seconds = Self.attemptDeadline.seconds
             DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
                 finish(0, "no answer within \(Int(seconds)) s")  // first: the cancel's own error must not win
                 task.cancel()

@@ -1,8 +1,8 @@
 import EventLoopHTTP
 import HTTPTypes
 import HummingbirdCore
+import KumoSupport
 import NIOCore
-import Tender
 
 /// `POST /function/{name}` on the event loop (see `EventLoopResponder`): a warm idle
 /// instance takes the request straight from here and answers from its reader

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdCore
 import Functions
+import KumoSupport
 import Logging
 import Metrics
 import Node
@@ -160,7 +161,7 @@ public final class Gateway: Sendable {
             logs.append(function: name, instance: "-", stream: "kumo", text: error.description + "\n")
         }
         metricHandles.invocations(function: name, status: reply.httpStatus).increment()
-        metricHandles.latency(function: name).recordNanoseconds(Int64(Tender.nanoseconds(elapsed)))
+        metricHandles.latency(function: name).recordNanoseconds(Int64(elapsed.wholeNanoseconds))
     }
 
     /// Runs until cancelled: the log writer, the async calls, the node.

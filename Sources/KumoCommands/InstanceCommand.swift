@@ -2,6 +2,7 @@ import ArgumentParser
 import CSandbox
 import Foundation
 import KVM
+import KumoSupport
 import Logging
 import Node
 import Tender

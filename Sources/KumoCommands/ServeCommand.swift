@@ -3,6 +3,7 @@ import Foundation
 import Functions
 import Cluster
 import Gateway
+import KumoSupport
 import Logging
 import Node
 
@@ -177,7 +178,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...10_000).contains(queue) else { throw ValidationError("--queue must be 0...10000") }
         let keep = try parseDuration(keepAlive, "--keep-alive", max: 86_400)
         c.defaultLimits = InstanceLimits(maxInstances: maxInstances, queueLimit: queue,
-                                         keepAliveSeconds: Double(keep.components.seconds) + Double(keep.components.attoseconds) / 1e18)
+                                         keepAliveSeconds: keep.seconds)
         return c
     }
 }

@@ -1,5 +1,6 @@
 import CSandbox
 import Foundation
+import KumoSupport
 import Tender
 import Logging
 import Synchronization

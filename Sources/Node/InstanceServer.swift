@@ -2,6 +2,7 @@ import Accelerator
 import CSandbox
 import Foundation
 import Functions
+import KumoSupport
 import Logging
 import Tender
 
@@ -228,7 +229,7 @@ final class FrameChannel: InvocationChannel, @unchecked Sendable {
         let result = InvokeResult(
             id: id, status: response.status == 0 ? .succeeded : .failed, code: response.status,
             detail: response.status == 0 ? "responded" : "responded with status \(response.status)",
-            stderr: "", nanoseconds: Tender.nanoseconds(ContinuousClock.now - started), instanceEnded: false,
+            stderr: "", nanoseconds: (ContinuousClock.now - started).wholeNanoseconds, instanceEnded: false,
             cpuNanoseconds: ThreadCPUClock.now() &- startedCPU)
         try? FrameIO.write(.result(result), blob: response.body, to: output)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import KumoSupport
 import Tender
 import Functions
 import Logging

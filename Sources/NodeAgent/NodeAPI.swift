@@ -3,11 +3,11 @@ import EventLoopHTTP
 import Foundation
 import HTTPTypes
 import Hummingbird
+import KumoSupport
 import Logging
 import Node
 import NIOCore
 import Synchronization
-import Tender
 
 /// A node agent's internal API, for the cluster's gateways only (each call carries the
 /// cluster token): invoke with the body in and the output out, remove a function's

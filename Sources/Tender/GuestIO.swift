@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
+import KumoSupport
 import Musl
 #endif
 
@@ -26,7 +27,7 @@ public final class FileDescriptorInput: GuestInput {
             let left = deadline - ContinuousClock.now
             guard left > .zero else { return nil }
             var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let millis = Int32(clamping: Tender.nanoseconds(left) / 1_000_000 + 1)
+            let millis = Int32(clamping: left.wholeNanoseconds / 1_000_000 + 1)
             let ready = poll(&entry, 1, millis)
             if ready < 0 && errno == EINTR { continue }
             if ready == 0 { continue }

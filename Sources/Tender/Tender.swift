@@ -2,6 +2,7 @@ import Accelerator
 import CKumoABI
 import Foundation
 import KVM
+import KumoSupport
 import Logging
 
 /// The solo5-style monitor: boots one image on KVM and runs it to the end.
@@ -184,7 +185,7 @@ public struct Tender: Sendable {
         let watchdog = Watchdog(vcpu: vcpu, deadline: deadline)
         context.watchdog = watchdog
         defer { watchdog.cancel() }
-        let setup = Self.nanoseconds(ContinuousClock.now - start)
+        let setup = (ContinuousClock.now - start).wholeNanoseconds
         Trace.mark("tender setup done")
         return try runLoop(vcpu: vcpu, image: image, context: context, watchdog: watchdog,
                            options: options, start: start, setup: setup, tscKHz: tscKHz)
@@ -203,7 +204,7 @@ public struct Tender: Sendable {
             let total = ContinuousClock.now - start
             let guest = tsc.flatMap { RunReport.guestNanoseconds(tsc: $0, tscKHz: tscKHz) }
             logger.debug("guest finished", metadata: ["outcome": "\(outcome)", "exits": "\(exits)"])
-            return RunReport(outcome: outcome, vmExits: exits, totalNanoseconds: Self.nanoseconds(total),
+            return RunReport(outcome: outcome, vmExits: exits, totalNanoseconds: total.wholeNanoseconds,
                              setupNanoseconds: setup, guestNanoseconds: guest, outputBytes: context.outputBytes)
         }
         while true {
@@ -261,11 +262,6 @@ public struct Tender: Sendable {
                 throw .unsupportedDevice("\(fpga.device.name) is still busy with an earlier guest's kernel; it cannot be granted")
             }
         }
-    }
-
-    public static func nanoseconds(_ d: Duration) -> UInt64 {
-        let (s, atto) = d.components
-        return UInt64(max(s, 0)) * 1_000_000_000 + UInt64(max(atto, 0) / 1_000_000_000)
     }
 
     static func wallClockNanoseconds() -> UInt64 {

@@ -1,5 +1,6 @@
 import Foundation
 import KVM
+import KumoSupport
 import Synchronization
 
 /// Kills a guest that runs past its deadline: sets immediate_exit and kicks the
@@ -108,11 +109,11 @@ final class DeadlineThread: @unchecked Sendable {
                 // further off need not wake it: a cross-CPU wakeup on the run's path
                 // costs tens of µs here, and at times milliseconds.
                 nextWake = now + Self.idleTick
-                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(Tender.nanoseconds(Self.idleTick)) / 1e9))
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Self.idleTick.seconds))
                 continue
             }
             nextWake = next
-            let wait = Double(Tender.nanoseconds(max(next - now, .zero))) / 1e9
+            let wait = max(next - now, .zero).seconds
             _ = condition.wait(until: Date(timeIntervalSinceNow: wait))
         }
     }

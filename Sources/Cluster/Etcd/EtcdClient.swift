@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import KumoSupport
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -29,8 +30,7 @@ public final class EtcdClient: Sendable {
         }
         self.endpoints = list.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.logger = logger
-        self.callTimeout = .nanoseconds(Int64(callTimeout.components.seconds) * 1_000_000_000
-                                        + callTimeout.components.attoseconds / 1_000_000_000)
+        self.callTimeout = .nanoseconds(Int64(clamping: callTimeout.wholeNanoseconds))
         http = ClusterHTTP.client
     }
 

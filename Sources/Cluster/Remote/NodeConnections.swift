@@ -1,9 +1,9 @@
 import Foundation
+import KumoSupport
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Synchronization
-import Tender
 
 /// Keep-alive HTTP/1.1 connections from a gateway to node agents, for invocations only:
 /// per node and event loop, idle connections wait for the next request, each carrying one

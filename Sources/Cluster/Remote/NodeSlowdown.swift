@@ -1,4 +1,5 @@
 import Foundation
+import KumoSupport
 
 /// How many times longer than their CPU time a node's requests took lately: wall time over
 /// the CPU time their vCPU threads got, each summed with weights that forget with time
@@ -27,7 +28,6 @@ struct NodeSlowdown {
 
     private static func elapsed(since at: ContinuousClock.Instant?, _ now: ContinuousClock.Instant) -> Double {
         guard let at else { return 0 }
-        let d = now - at
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        return (now - at).seconds
     }
 }

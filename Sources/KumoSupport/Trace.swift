@@ -1,6 +1,6 @@
 import Foundation
 
-/// Profiling marks for the cold-start path: with KUMO_TRACE set, each mark is a
+/// Profiling marks for the request and cold-start paths: with KUMO_TRACE set, each mark is a
 /// line "TRACE pid monotonic-ns label" on stderr (the node's and the instance
 /// processes' alike), which scripts/cold-start-trace.sh turns into a per-step
 /// breakdown. Without it a mark is one load and a branch.
