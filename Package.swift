@@ -51,11 +51,24 @@ let package = Package(
             name: "Functions",
             dependencies: ["Tender", "Accelerator", .product(name: "Yams", package: "Yams")]
         ),
-        // One node: instance processes, their pool, scheduling per function, the FPGA inventory.
+        // What a node and its instance processes say to each other: messages, frames, the image's descriptor.
+        .target(
+            name: "InstanceWire",
+            dependencies: ["Functions", "Accelerator", "CSandbox", "KumoSupport"]
+        ),
+        // The instance process's side (kumo instance): its sandbox, then requests in, guests run, results out.
+        .target(
+            name: "InstanceWorker",
+            dependencies: [
+                "InstanceWire", "Tender", "Accelerator", "Functions", "CSandbox", "KumoSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // One node, the parent's side: instance processes, their pool, scheduling per function, the FPGA inventory.
         .target(
             name: "Node",
             dependencies: [
-                "Tender", "Accelerator", "Functions", "CKumoABI", "CSandbox", "KumoSupport",
+                "InstanceWire", "Tender", "Accelerator", "Functions", "CKumoABI", "CSandbox", "KumoSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -65,7 +78,7 @@ let package = Package(
         .target(
             name: "Cluster",
             dependencies: [
-                "Node", "Functions", "KumoSupport",
+                "Node", "InstanceWire", "Functions", "KumoSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -98,7 +111,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Cluster", "Node", "Functions", "Tender", "Accelerator", "EventLoopHTTP", "KumoSupport",
+                "Cluster", "Node", "InstanceWire", "Functions", "Tender", "Accelerator", "EventLoopHTTP", "KumoSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -112,7 +125,8 @@ let package = Package(
         .target(
             name: "KumoCommands",
             dependencies: [
-                "Tender", "Accelerator", "Functions", "Node", "Cluster", "NodeAgent", "Gateway", "KVM", "CSandbox", "KumoSupport",
+                "Tender", "Accelerator", "Functions", "Node", "InstanceWire", "InstanceWorker", "Cluster", "NodeAgent", "Gateway", "KVM",
+                "CSandbox", "KumoSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -122,7 +136,7 @@ let package = Package(
         // Fuzz harnesses for every decoder of outside input; kumo-fuzz runs them (scripts/fuzz.sh: under libFuzzer).
         .target(
             name: "FuzzHarnesses",
-            dependencies: ["Tender", "Accelerator", "Functions", "Node", "KVM", "CKumoABI",
+            dependencies: ["Tender", "Accelerator", "Functions", "Node", "InstanceWire", "KVM", "CKumoABI",
                            .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(name: "kumo-fuzz", dependencies: ["FuzzHarnesses"]),
@@ -139,10 +153,10 @@ let package = Package(
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio")]
         ),
-        .testTarget(name: "NodeTests", dependencies: ["Node", "Functions", "Accelerator"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "InstanceWire", "Functions", "Accelerator"]),
         .testTarget(
             name: "KumoCommandsTests",
-            dependencies: ["KumoCommands", "Tender", "Accelerator", "KVM", "Functions", "Node", "Gateway", "FuzzHarnesses",
+            dependencies: ["KumoCommands", "Tender", "Accelerator", "KVM", "Functions", "Node", "InstanceWire", "InstanceWorker", "Gateway", "FuzzHarnesses",
                            "KumoTestSupport"]
         ),
     ]

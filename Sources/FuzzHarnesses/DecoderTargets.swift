@@ -1,6 +1,7 @@
 import Accelerator
 import Foundation
 import Functions
+import InstanceWire
 import Node
 import Tender
 

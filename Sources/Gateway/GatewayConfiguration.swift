@@ -1,5 +1,6 @@
 import Cluster
 import Foundation
+import InstanceWire
 import Node
 
 /// What `kumo serve` was started with.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import CSandbox
 import Foundation
+import InstanceWire
+import InstanceWorker
 import KVM
 import KumoSupport
 import Logging
@@ -52,7 +54,7 @@ struct InstanceCommand: ParsableCommand {
         heap.deallocate()
         // Ready KVM, a spare VM and the run path while the pool holds this process.
         Tender.prewarm(logger: logger)
-        let server = InstanceServer(input: input, output: output, images: InstanceServer.imageDescriptor,
+        let server = InstanceServer(input: input, output: output, images: SealedImageDescriptor.socket,
                                     logger: logger, testHooks: testHooks)
         server.warmUp()
         Trace.mark("inst ready")

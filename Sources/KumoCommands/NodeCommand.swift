@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cluster
 import Hummingbird
+import InstanceWire
 import NodeAgent
 import Foundation
 import Gateway

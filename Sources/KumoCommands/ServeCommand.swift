@@ -3,6 +3,7 @@ import Foundation
 import Functions
 import Cluster
 import Gateway
+import InstanceWire
 import KumoSupport
 import Logging
 import Node

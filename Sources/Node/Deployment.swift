@@ -1,5 +1,6 @@
 import Accelerator
 import Functions
+import InstanceWire
 
 /// A deployed function as the node runs it.
 public struct Deployment: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import InstanceWire
 
 /// One card as `kumo accelerators` shows it.
 public struct FPGACardState: Codable, Sendable, Equatable {

@@ -1,5 +1,6 @@
 import CSandbox
 import Foundation
+import InstanceWire
 import KumoSupport
 import Tender
 import Logging
@@ -77,8 +78,8 @@ public final class InstanceProcess: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, down[0], 0)
         posix_spawn_file_actions_adddup2(&actions, up[1], 1)
         if !launch.keepsStderr { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
-        posix_spawn_file_actions_adddup2(&actions, images[1], InstanceServer.imageDescriptor)
-        guard csb_spawn_close_from(&actions, InstanceServer.imageDescriptor + 1) == 0 else {
+        posix_spawn_file_actions_adddup2(&actions, images[1], SealedImageDescriptor.socket)
+        guard csb_spawn_close_from(&actions, SealedImageDescriptor.socket + 1) == 0 else {
             for fd in down + up + images { close(fd) }
             throw .spawnFailed("cannot close the node's descriptors in the child")
         }

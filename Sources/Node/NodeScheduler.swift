@@ -1,4 +1,5 @@
 import Foundation
+import InstanceWire
 import KumoSupport
 import Tender
 import Functions

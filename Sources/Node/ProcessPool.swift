@@ -1,4 +1,5 @@
 import Dispatch
+import InstanceWire
 import Logging
 import Synchronization
 

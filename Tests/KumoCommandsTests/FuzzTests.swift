@@ -2,6 +2,7 @@ import Accelerator
 import Foundation
 import Functions
 import FuzzHarnesses
+import InstanceWire
 @testable import Node
 import Testing
 @testable import KumoCommands

@@ -1,4 +1,6 @@
 import Foundation
+import InstanceWire
+import InstanceWorker
 import Logging
 import Testing
 @testable import KumoCommands

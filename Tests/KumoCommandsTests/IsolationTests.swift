@@ -1,4 +1,5 @@
 import Foundation
+import InstanceWorker
 import KumoTestSupport
 import Testing
 @testable import KumoCommands

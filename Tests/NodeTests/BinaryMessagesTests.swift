@@ -1,3 +1,4 @@
+import InstanceWire
 import Testing
 @testable import Node
 import Accelerator

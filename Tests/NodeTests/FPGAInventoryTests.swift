@@ -1,3 +1,4 @@
+import InstanceWire
 @testable import Node
 import Synchronization
 import Testing

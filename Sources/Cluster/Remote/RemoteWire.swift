@@ -1,5 +1,6 @@
 import Foundation
 import Functions
+import InstanceWire
 import Node
 
 /// What a gateway and a node agent say to each other over HTTP (the node's internal

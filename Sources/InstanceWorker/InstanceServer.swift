@@ -2,6 +2,7 @@ import Accelerator
 import CSandbox
 import Foundation
 import Functions
+import InstanceWire
 import KumoSupport
 import Logging
 import Tender
@@ -11,8 +12,6 @@ import Tender
 /// its FPGA holds and exits. One process per instance, so a crash or an
 /// exploit stays inside one tenant's process.
 public final class InstanceServer {
-    /// Where `kumo instance` receives its image: a socket the node set up as this descriptor.
-    public static let imageDescriptor: Int32 = 3
     let input: Int32
     let output: Int32
     let images: Int32
@@ -65,7 +64,7 @@ public final class InstanceServer {
         Trace.mark("inst image received")
         guard fd >= 0 else { throw fd == -EBADMSG ? .malformed("the node sent no image descriptor") : .io(-fd) }
         defer { close(fd) }
-        return try SealedImage.bytes(of: fd, into: &imageBuffer)
+        return try SealedImageDescriptor.bytes(of: fd, into: &imageBuffer)
     }
 
     /// Serves until told to stop or the node goes away; returns the process exit status.

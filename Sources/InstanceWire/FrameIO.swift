@@ -1,6 +1,5 @@
 import Foundation
 import KumoSupport
-import Tender
 #if canImport(Glibc)
 import Glibc
 #endif

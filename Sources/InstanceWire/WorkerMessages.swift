@@ -10,6 +10,13 @@ public struct StartInstance: Codable, Sendable {
     /// Keep-alive 0: the node stops the instance after one request, so a run's
     /// teardown is left to the process's exit instead of following the answer.
     public var stopsAfterRequest = false
+
+    package init(function: String, config: ImageConfig, fpga: FPGAGrantInfo?, stopsAfterRequest: Bool = false) {
+        self.function = function
+        self.config = config
+        self.fpga = fpga
+        self.stopsAfterRequest = stopsAfterRequest
+    }
 }
 
 /// Sent to a pre-started process before its start: a guest memory size that a
@@ -28,6 +35,12 @@ public struct FPGAGrantInfo: Codable, Sendable {
     public var card: String
     public var reconfigureNanoseconds: Int64
     public var loadedBitstream: String?
+
+    package init(card: String, reconfigureNanoseconds: Int64, loadedBitstream: String?) {
+        self.card = card
+        self.reconfigureNanoseconds = reconfigureNanoseconds
+        self.loadedBitstream = loadedBitstream
+    }
 }
 
 /// One invocation; the body travels as the frame's blob.
@@ -68,12 +81,29 @@ public struct InvokeResult: Codable, Sendable {
     /// CPU time the guest's vCPU thread got over `nanoseconds` (0: not measured): their ratio
     /// says how much its node's CPU is shared, whatever the request's length.
     public var cpuNanoseconds: UInt64 = 0
+
+    package init(id: UInt64, status: InvocationStatus, code: Int32, detail: String, stderr: String, nanoseconds: UInt64,
+                 instanceEnded: Bool, cpuNanoseconds: UInt64 = 0) {
+        self.id = id
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.stderr = stderr
+        self.nanoseconds = nanoseconds
+        self.instanceEnded = instanceEnded
+        self.cpuNanoseconds = cpuNanoseconds
+    }
 }
 
 /// An instance's console line, for `kumo logs` (persistent mode and run-mode stderr).
 public struct LogLine: Codable, Sendable {
     public var stream: String
     public var text: String
+
+    package init(stream: String, text: String) {
+        self.stream = stream
+        self.text = text
+    }
 }
 
 /// Sent when an instance stops: what its FPGA (if any) now holds.
@@ -81,6 +111,12 @@ public struct InstanceStopped: Codable, Sendable {
     public var loadedBitstream: String?
     public var reconfigurations: Int
     public var wedged: Bool
+
+    package init(loadedBitstream: String?, reconfigurations: Int, wedged: Bool) {
+        self.loadedBitstream = loadedBitstream
+        self.reconfigurations = reconfigurations
+        self.wedged = wedged
+    }
 }
 
 public enum WorkerMessage: Codable, Sendable {
