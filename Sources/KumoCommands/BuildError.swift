@@ -7,7 +7,7 @@ public enum BuildError: Error, Equatable, CustomStringConvertible {
     case linkFailed
     case syscallInstruction(String)
     case fileUnreadable(String)
-    case fileTreeTooLarge(bytes: UInt64)
+    case fileTreeTooLarge(limit: UInt64)
     case unsupported(String)
 
     public var description: String {
@@ -22,7 +22,7 @@ public enum BuildError: Error, Equatable, CustomStringConvertible {
             return "the image still contains a syscall instruction, which kills a kvm-pvm guest: \(line); "
                 + "use libc functions instead of inline `syscall`"
         case .fileUnreadable(let path): return "cannot read \(path) to carry it into the image"
-        case .fileTreeTooLarge(let bytes): return "the carried files take \(bytes) bytes; at most 1 GiB"
+        case .fileTreeTooLarge(let limit): return "the carried files take more than \(limit >> 30) GiB, the most an image holds; carry fewer"
         case .unsupported(let why): return why
         }
     }

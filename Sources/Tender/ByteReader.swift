@@ -35,3 +35,7 @@ struct ByteReader {
         return String(decoding: bytes[Int(offset)..<nul], as: UTF8.self)
     }
 }
+
+/// Appends little-endian integers, as ELF on x86-64 and kumo_abi.h's structs lay them out.
+func put32(_ out: inout [UInt8], _ v: UInt32) { for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
+func put64(_ out: inout [UInt8], _ v: UInt64) { for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }

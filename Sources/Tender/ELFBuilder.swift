@@ -41,7 +41,7 @@ struct ELFBuilder {
                 put32(&desc, kind)
             }
             put32(&out, 5); put32(&out, UInt32(desc.count)); put32(&out, KUMO_NOTE_MANIFEST)
-            out += Array("KUMO\0\0\0\0".utf8)
+            out += Array(ImageFormat.noteOwner.utf8) + [0, 0, 0, 0]  // "KUMO\0", padded to 4
             out += desc
         }
         let noteSize = out.count - noteOffset
@@ -63,6 +63,4 @@ struct ELFBuilder {
     }
 
     private func put16(_ a: inout [UInt8], _ v: UInt16) { for i in 0..<2 { a.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
-    private func put32(_ a: inout [UInt8], _ v: UInt32) { for i in 0..<4 { a.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
-    private func put64(_ a: inout [UInt8], _ v: UInt64) { for i in 0..<8 { a.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
 }

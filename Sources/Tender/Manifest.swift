@@ -48,7 +48,7 @@ public struct Manifest: Equatable, Sendable {
                     throw .invalidManifest("a note in a note section runs past the section's end")
                 }
                 let name = try r.slice(nameAt, nameSize, "note name")
-                if Array(name) == Array("KUMO\0".utf8), type == wanted { return (descAt, descSize) }
+                if Array(name) == Array(ImageFormat.noteOwner.utf8) + [0], type == wanted { return (descAt, descSize) }
                 at = next
             }
         }

@@ -117,12 +117,10 @@ struct NodeConnectionsTests {
             _ = read(fd, &byte, 1)  // holds the connection until the client closes it
         }
         let connections = NodeConnections()
-        let started = ContinuousClock.now
         guard case .timedOut? = await failure(of: send(connections, port: server.port, within: .milliseconds(300))) else {
             Issue.record("a node that never answers times out")
             return
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
         let call = send(connections, port: server.port, within: .seconds(60))
         try await waitFor("the second request's connection") { server.accepted == 2 }
         call.cancel()
