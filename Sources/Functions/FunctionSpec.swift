@@ -34,6 +34,9 @@ public struct FunctionSpec: Equatable, Sendable {
     public var mode: InvocationMode = .run
     /// What the FPGA says it is (accelerator: fpga only).
     public var fpga: FPGAIdentity?
+    /// Running a request twice does no harm: in a cluster, a request whose node dies while it
+    /// runs goes to another node instead of failing with 502.
+    public var idempotent = false
 
     public init(name: String, sources: [String]) {
         self.name = name
@@ -41,7 +44,7 @@ public struct FunctionSpec: Equatable, Sendable {
     }
 
     public static let keys = ["name", "sources", "cflags", "files", "memory", "timeout", "output_limit",
-                              "args", "env", "accelerator", "bitstream", "mode", "fpga"]
+                              "args", "env", "accelerator", "bitstream", "mode", "fpga", "idempotent"]
 
     /// Reads `function.yaml` in `directory`.
     public static func load(directory: String) throws(SpecError) -> FunctionSpec {
@@ -86,6 +89,7 @@ public struct FunctionSpec: Equatable, Sendable {
         if let n = fields["bitstream"] { spec.bitstream = try p.bitstream(n) }
         if let n = fields["fpga"] { spec.fpga = try p.fpgaIdentity(n) }
         if let n = fields["mode"] { spec.mode = try p.choice(n, "mode") }
+        if let n = fields["idempotent"] { spec.idempotent = try p.boolean(n, "idempotent") }
         if spec.accelerator == .none, spec.bitstream != nil {
             throw p.error("bitstream", "needs accelerator: fpga")
         }

@@ -17,6 +17,8 @@ public struct ImageConfig: Codable, Equatable, Sendable {
     /// The uuid of the xclbin the image carries (`bitstream:`): placement sends a
     /// cold start to a card that holds it.
     public var bitstream: String?
+    /// `idempotent:` (nil in images built before it: false).
+    public var idempotent: Bool?
 
     public init(spec: FunctionSpec, bitstream: String? = nil) {
         name = spec.name
@@ -29,6 +31,7 @@ public struct ImageConfig: Codable, Equatable, Sendable {
         mode = spec.mode
         fpga = spec.accelerator == .fpga ? (spec.fpga ?? FPGAIdentity()) : nil
         self.bitstream = bitstream
+        idempotent = spec.idempotent ? true : nil
     }
 
     public static func read(from image: ELFImage) -> ImageConfig? {

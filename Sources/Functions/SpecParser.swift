@@ -123,6 +123,14 @@ struct SpecParser {
         return out
     }
 
+    func boolean(_ node: Node, _ key: String) throws(SpecError) -> Bool {
+        switch try scalar(node, key) {
+        case "true": return true
+        case "false": return false
+        case let s: throw error(key, "'\(s.prefix(40))' must be true or false")
+        }
+    }
+
     func choice<T: RawRepresentable & CaseIterableByName>(_ node: Node, _ key: String) throws(SpecError) -> T where T.RawValue == String {
         let s = try scalar(node, key)
         guard let v = T(rawValue: s) else {

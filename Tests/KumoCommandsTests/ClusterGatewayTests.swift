@@ -133,6 +133,29 @@ struct ClusterGatewayTests {
         _ = node
     }
 
+    /// A node killed while it runs two requests: the one of an idempotent function runs again on
+    /// the other node; the other gets a 502 that says why (it may have run).
+    @Test func aNodesDeathMidRequestRunsOnlyAnIdempotentFunctionAgain() async throws {
+        guard KVMRequirement.check() else { return }
+        let (etcd, n1) = try await Self.oneNode()
+        let client = try EtcdClient(endpoints: etcd.endpoints, logger: Logger(label: "test"))
+        let gateway = try ServeHarness(arguments: ["--etcd", etcd.endpoints[0], "--name", "g1"])
+        #expect(try await gateway.deploy("Tests/Fixtures/guests/sleepy").status == 201)
+        #expect(try await gateway.deploy("Tests/Fixtures/guests/sleepy-idempotent").status == 201)
+        async let plain = gateway.invoke("sleepy", query: "ms=6000")
+        async let again = gateway.invoke("sleepy-idempotent", query: "ms=6000")
+        try await waitFor("both requests running on n1") {
+            try await NodeStatus.list(client).first { $0.name == "n1" }?.record?.capacity.instances == 2
+        }
+        let n2 = try NodeAgentTests.NodeProcess(["--etcd", etcd.endpoints[0], "--name", "n2", "--ttl", "2"])
+        try await NodeAgentTests.wait(etcd, within: 30, for: "n2 alive") { $0.contains { $0.name == "n2" && $0.state == .alive } }
+        kill(n1.process.processIdentifier, SIGKILL)
+        let (lost, rerun) = try await (plain, again)
+        #expect(lost.status == 502 && (lost.json["error"] as? String ?? "").contains("n1"), "\(lost.status) \(lost.text)")
+        #expect(rerun.status == 200 && rerun.header("X-Kumo-Node") == "n2" && rerun.text.contains("slept 6000 ms"), "\(rerun.status) \(rerun.text)")
+        _ = n2
+    }
+
     /// A node's internal API answers only the cluster's gateways, and says what is wrong
     /// with a request: on its event-loop route and, for a pipelining caller, its router alike.
     @Test func aNodesInternalAPIRefusesStrangersAndBadRequests() async throws {

@@ -39,8 +39,10 @@ struct FunctionSpecTests {
             accelerator: fpga
             bitstream: k.xclbin
             mode: run
+            idempotent: true
             """)
         #expect(spec.name == "vadd")
+        #expect(spec.idempotent && ImageConfig(spec: spec).idempotent == true)
         #expect(spec.cflags == ["-DN=4"])
         #expect(spec.files == [CarriedFile(source: "data/a.txt", destination: "/data/a.txt"),
                                CarriedFile(source: "data", destination: "/inputs")])
@@ -56,6 +58,7 @@ struct FunctionSpecTests {
     @Test func defaultsAreSane() throws {
         let spec = try parse("name: f\nsources: [main.c]\n")
         #expect(spec.memory == 64 << 20 && spec.timeoutSeconds == 30 && spec.accelerator == .none && spec.mode == .run)
+        #expect(!spec.idempotent && ImageConfig(spec: spec).idempotent == nil, "not idempotent unless it says so")
     }
 
     @Test func unknownKeysAreNamed() {
@@ -88,6 +91,7 @@ struct FunctionSpecTests {
         #expect(error("name: f\nsources: [main.c]\nfiles: [../etc/passwd]\n")?.key == "files")
         #expect(error("name: f\nsources: [main.c]\nfiles: [{src: data, dest: relative}]\n")?.key == "files")
         #expect(error("name: f\nsources: [main.c]\nmode: batch\n")?.key == "mode")
+        #expect(error("name: f\nsources: [main.c]\nidempotent: maybe\n")?.key == "idempotent")
     }
 
     @Test func malformedYAMLIsReported() {

@@ -31,7 +31,8 @@ extension ClusterNodes {
         case .failure(let error):
             switch error as? NodeConnections.Failure {
             case .connect(let why)?: return .undelivered(node: node.name, reason: why)
-            case .cancelled?: throw .unreachable(node: node.name, reason: "it left the cluster (its lease ended) while running the request")
+            case .cancelled?: return .lostMidway(node: node.name, reason: "it left the cluster (its lease ended) while running the request")
+            case .lost(let why)?: return .lostMidway(node: node.name, reason: why)
             default: throw .unreachable(node: node.name, reason: "\(error)")
             }
         }

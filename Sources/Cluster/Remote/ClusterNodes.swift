@@ -78,12 +78,25 @@ public final class ClusterNodes: NodeClient {
             case .answered(let outcome):
                 return outcome
             case .undelivered(let node, let reason):
-                // It never reached the node, so it runs nowhere yet: another node may take it.
-                skipped.insert(node)
-                guard skipped.count < Self.deliveryAttempts else { throw .unreachable(node: node, reason: reason) }
-                logger.info("request not delivered; sending it to another node", metadata: ["node": "\(node)", "reason": "\(reason)"])
+                try retry(node, reason, midway: false, deployment, skipped: &skipped)
+            case .lostMidway(let node, let reason):
+                try retry(node, reason, midway: true, deployment, skipped: &skipped)
             }
         }
+    }
+
+    /// Lets a request that did not come back answered go to another node, or throws. One that
+    /// never reached its node runs nowhere yet: it may. One lost on its way (its node died or
+    /// left the cluster while it ran) may have run there: only if the function says it is
+    /// idempotent.
+    private func retry(_ node: String, _ reason: String, midway: Bool, _ deployment: Deployment,
+                       skipped: inout Set<String>) throws(SchedulingError) {
+        guard !midway || deployment.config.idempotent == true else { throw .unreachable(node: node, reason: reason) }
+        skipped.insert(node)
+        guard skipped.count < Self.deliveryAttempts else { throw .unreachable(node: node, reason: reason) }
+        logger.info(midway ? "node lost mid-request; the function is idempotent: running it on another node"
+                           : "request not delivered; sending it to another node",
+                    metadata: ["node": "\(node)", "function": "\(deployment.name)", "reason": "\(reason)"])
     }
 
     /// The gateway's event-loop lane: placed and sent from the loop, answered on it, with no
@@ -96,26 +109,32 @@ public final class ClusterNodes: NodeClient {
         sent.call.answer.whenComplete { answer in
             let attempt: Attempt
             do throws(SchedulingError) { attempt = try self.conclude(sent, answer, deployment) } catch { return completion(.failure(error)) }
-            switch attempt {
-            case .answered(let outcome):
-                completion(.success(outcome))
-            case .undelivered(let node, _):
-                Task {
-                    do throws(SchedulingError) { completion(.success(try await self.invoke(deployment, invocation, skipping: [node]))) } catch {
-                        completion(.failure(error))
-                    }
+            var skipped: Set<String> = []
+            do throws(SchedulingError) {
+                switch attempt {
+                case .answered(let outcome): return completion(.success(outcome))
+                case .undelivered(let node, let reason): try self.retry(node, reason, midway: false, deployment, skipped: &skipped)
+                case .lostMidway(let node, let reason): try self.retry(node, reason, midway: true, deployment, skipped: &skipped)
+                }
+            } catch { return completion(.failure(error)) }
+            Task { [skipped] in
+                do throws(SchedulingError) { completion(.success(try await self.invoke(deployment, invocation, skipping: skipped))) } catch {
+                    completion(.failure(error))
                 }
             }
         }
         return true
     }
 
-    /// Nodes tried for one request whose connection fails before anything is sent.
+    /// Nodes tried for one request that does not come back answered.
     static let deliveryAttempts = 3
 
     enum Attempt {
         case answered(InvocationOutcome)
+        /// Its connection failed before anything was sent.
         case undelivered(node: String, reason: String)
+        /// Its node closed the connection or left the cluster before it answered.
+        case lostMidway(node: String, reason: String)
     }
 
     /// A request placed on a node and sent there.

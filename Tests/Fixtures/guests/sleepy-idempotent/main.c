@@ -1,0 +1,1 @@
+../sleepy/main.c
