@@ -24,6 +24,7 @@ public final class ImageFetcher: Sendable {
     let token: String
     let limit: Int
     private let inFlight = Mutex<[String: Task<String, Error>]>([:])
+    private let present = Mutex<Set<String>>([])
 
     /// `token`: the cluster's, sent to the sources; `limit`: the largest image accepted.
     public init(directory: String, token: String, limit: Int) throws {
@@ -39,11 +40,15 @@ public final class ImageFetcher: Sendable {
         text.utf8.count == 64 && text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
     }
 
-    /// The local path of image `hash` when it is here already.
+    /// The local path of image `hash` when it is here already. Images are named by their
+    /// content and never rewritten: one seen here is remembered (no stat per invocation).
     public func local(_ hash: String) -> String? {
+        if present.withLock({ $0.contains(hash) }) { return path(hash) }
         guard Self.isHash(hash) else { return nil }
         let target = path(hash)
-        return FileManager.default.fileExists(atPath: target) ? target : nil
+        guard FileManager.default.fileExists(atPath: target) else { return nil }
+        present.withLock { _ = $0.insert(hash) }
+        return target
     }
 
     /// The local path of image `hash`, fetched from one of `sources` (base URLs) if missing.
