@@ -51,7 +51,9 @@ public struct ImageBuilder {
         return try body()
     }
 
-    func build(directory: String, spec: FunctionSpec) throws -> String {
+    func build(directory relative: String, spec: FunctionSpec) throws -> String {
+        // Absolute: the compiler runs in the function directory, whatever ours is.
+        let directory = URL(fileURLWithPath: relative).standardizedFileURL.path
         let out = (directory as NSString).appendingPathComponent(".kumo")
         let objects = (out as NSString).appendingPathComponent("obj")
         try? FileManager.default.removeItem(atPath: objects)
@@ -63,8 +65,9 @@ public struct ImageBuilder {
             progress("compiling \(source)")
             let object = (objects as NSString).appendingPathComponent("\(i)-\((source as NSString).lastPathComponent).o")
             let sourcePath = (directory as NSString).appendingPathComponent(source)
+            // In the function directory: relative paths in cflags (-I, -include) are the function's.
             let r = try ProcessRunner.run("cc", toolchain.compileFlags + spec.cflags + ["-c", sourcePath, "-o", object],
-                                          captureStdout: false)
+                                          captureStdout: false, in: directory)
             guard r.status == 0 else { throw BuildError.compileFailed(source: source) }
             objectFiles.append(object)
         }

@@ -7,11 +7,13 @@ enum ProcessRunner {
         let stdout: String
     }
 
+    /// `directory`: the tool's current directory (nil: ours).
     static func run(_ executable: String, _ arguments: [String], captureStdout: Bool = true,
-                    quietStderr: Bool = false) throws(BuildError) -> Result {
+                    quietStderr: Bool = false, in directory: String? = nil) throws(BuildError) -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [executable] + arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory, isDirectory: true) }
         let pipe = Pipe()
         if captureStdout { process.standardOutput = pipe }
         if quietStderr { process.standardError = FileHandle.nullDevice }

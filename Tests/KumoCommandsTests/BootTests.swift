@@ -49,6 +49,15 @@ struct BootTests {
         #expect(report.vmExits <= 3)
     }
 
+    /// cflags' relative paths (-I, -include) are the function directory's, wherever kumo build runs.
+    @Test func cflagsPathsResolveAgainstTheFunctionDirectory() throws {
+        guard KVMRequirement.check() else { return }
+        #expect(FileManager.default.currentDirectoryPath != path("Tests/Fixtures/guests/include-path"))
+        let (report, output) = try boot("Tests/Fixtures/guests/include-path")
+        #expect(report.outcome == .exited(status: 0))
+        #expect(output.stdoutText == "included from inc/\nincluded from inc/\n")
+    }
+
     @Test func catCopiesStdinToStdout() throws {
         guard KVMRequirement.check() else { return }
         let input = (0..<5000).map { "line \($0)\n" }.joined()  // larger than every buffer on the way

@@ -1,0 +1,2 @@
+/* Forced in by -include inc/defaults.h. */
+#define TIMES 2
