@@ -1,4 +1,5 @@
 /* Contexts and command queues. */
+#include <stdlib.h>
 #include "shim.h"
 
 static cl_int check_properties(const cl_context_properties *props, cl_context_properties *copy, size_t *n)
@@ -66,6 +67,11 @@ CL_API_ENTRY cl_int CL_API_CALL clReleaseContext(cl_context c)
     if (!shim_valid(c, MAGIC_CONTEXT)) return CL_INVALID_CONTEXT;
     if (--c->h.refs > 0) return CL_SUCCESS;
     if (c->internal) { c->internal->context = NULL; clReleaseCommandQueue(c->internal); }
+    for (struct shim_context_destructor *d = c->destructors, *next; d; d = next) {
+        next = d->next;
+        d->fn(c, d->data);
+        free(d);
+    }
     shim_free(c);
     return CL_SUCCESS;
 }

@@ -32,8 +32,15 @@ struct shim_header {
 struct _cl_platform_id { struct shim_header h; };
 struct _cl_device_id { struct shim_header h; };
 
+struct shim_context_destructor {
+    void (CL_CALLBACK *fn)(cl_context, void *);
+    void *data;
+    struct shim_context_destructor *next;
+};
+
 struct _cl_context {
     struct shim_header h;
+    struct shim_context_destructor *destructors;  /* last registered first */
     cl_context_properties properties[3];
     size_t nproperties;
     void (CL_CALLBACK *notify)(const char *, const void *, size_t, void *);

@@ -43,6 +43,42 @@ struct FPGATests {
         }
     }
 
+    /// Every OpenCL 3.0 entry point links. What the card runs works (rect transfers, migration,
+    /// buffers with properties, kernel clones, compile, context destructors); what it lacks answers
+    /// with the specification's error code (CL_INVALID_OPERATION -59, CL_INVALID_VALUE -30,
+    /// CL_INVALID_PROPERTY -64, CL_LINKER_NOT_AVAILABLE -16, CL_INVALID_SAMPLER -41).
+    @Test func theOpenCL30EntryPointsBeyondTheCardsCoreLinkAndAnswer() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, out) = try boot("Tests/Fixtures/guests/opencl-later")
+        #expect(report.outcome == .exited(status: 0))
+        #expect(out.stdoutText == """
+            write rect 0: 0 0 0 0 0 1 2 0 0 3 4 0 0 0 0 0
+            read rect 0: 1 2 3 4
+            copy rect 0: 1 2 3 4
+            rect past the end -30
+            migrate 0
+            buffer with no properties 0
+            buffer with an unknown property -64
+            compile 0
+            link -16
+            clone 0
+            clone ran 0: 6 6 6 6
+            image -59
+            image formats 0 0
+            sampler -59
+            pipe -59
+            svm null
+            il -59
+            sub-devices -30
+            host timer -59
+            stale handle -41
+            destructor second
+            destructor first
+            end
+
+            """, "\(out.stdoutText)")
+    }
+
     @Test func vaddMatchesTheCPU() throws {
         guard KVMRequirement.check() else { return }
         let (report, out) = try boot("examples/vadd", arguments: ["/bitstreams/vadd.xclbin", "100000"])
