@@ -51,7 +51,9 @@ _Noreturn void kumo_start(void *fdt)
     kumo_clock_init(prop_u64(fdt, chosen, "kumo,tsc-khz", 0),
                     prop_u64(fdt, chosen, "kumo,epoch-ns", 0),
                     prop_u64(fdt, chosen, "kumo,monotonic-ns", 0));
-    kumo_files_init();
+    int cwd_len;
+    const char *cwd = fdt_getprop(fdt, chosen, "kumo,cwd", &cwd_len);
+    kumo_files_init(cwd && cwd_len > 1 && cwd[cwd_len - 1] == 0 ? cwd : NULL);
 
     int phdr_len;
     const void *phdrs = fdt_getprop(fdt, chosen, "kumo,phdrs", &phdr_len);

@@ -27,12 +27,14 @@ struct open_file {
 };
 
 static struct open_file fds[MAX_FDS];
+/* The current directory: "/", or a directory of the file tree (chdir checks it). */
+static char cwd[PATH_MAX_LEN] = "/";
 static const struct kumo_files_entry *entries;
 static uint32_t entry_count;
 static const char *pack;
 static size_t pack_size;
 
-void kumo_files_init(void)
+void kumo_files_init(const char *start_directory)
 {
     fds[0].kind = FD_STDIN;
     fds[1].kind = FD_STDOUT;
@@ -57,14 +59,21 @@ void kumo_files_init(void)
             return;
         }
     }
+    /* kumo build checked that the image's workdir is a directory of its tree. */
+    if (start_directory && kumo_chdir(start_directory) != 0)
+        kumo_warn("kumo: the workdir is not a directory of the image's file tree; starting in /\n");
 }
 
-/* Absolute, normalised path ("/a/b") from `path`; cwd is always "/". */
+/* Absolute, normalised path ("/a/b") from `path`, relative ones from the current directory. */
 static int normalise(const char *path, char *out)
 {
     size_t n = 0;
     if (!path) return -EFAULT;
     if (!*path) return -ENOENT;
+    if (path[0] != '/' && cwd[1]) {  /* cwd is normalised already: its segments are kept as they are */
+        n = strlen(cwd);
+        memcpy(out, cwd, n);
+    }
     const char *p = path;
     while (*p) {
         while (*p == '/') p++;
@@ -375,4 +384,34 @@ long kumo_getdents64(int fd, void *buf, size_t len)
         f->offset = index;
     }
     return (long)used;
+}
+
+/* Changes the current directory: "/" or a directory of the file tree. */
+long kumo_chdir(const char *path)
+{
+    char abs[PATH_MAX_LEN];
+    int r = normalise(path, abs);
+    if (r) return r;
+    if (!is_dir(abs)) return find_file(abs) ? -ENOTDIR : -ENOENT;
+    memcpy(cwd, abs, strlen(abs) + 1);
+    return 0;
+}
+
+long kumo_fchdir(int fd)
+{
+    struct open_file *d = lookup(fd);
+    if (!d) return -EBADF;
+    if (d->kind != FD_DIR) return -ENOTDIR;
+    memcpy(cwd, d->dir, d->dir_length);
+    cwd[d->dir_length] = 0;
+    return 0;
+}
+
+long kumo_getcwd(char *buf, size_t size)
+{
+    size_t n = strlen(cwd) + 1;
+    if (!buf) return -EFAULT;
+    if (size < n) return -ERANGE;
+    memcpy(buf, cwd, n);
+    return (long)n;
 }

@@ -37,7 +37,10 @@ uint64_t kumo_memory_total(void);
 uint64_t kumo_memory_free(void);
 
 /* files.c: the read-only file tree and the descriptor table */
-void kumo_files_init(void);
+void kumo_files_init(const char *start_directory);
+long kumo_chdir(const char *path);
+long kumo_fchdir(int fd);
+long kumo_getcwd(char *buf, size_t size);
 long kumo_openat(int dirfd, const char *path, int flags);
 long kumo_close(int fd);
 long kumo_read(int fd, void *buf, size_t len);

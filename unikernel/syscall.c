@@ -145,10 +145,9 @@ long __kumo_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6
     case SYS_dup2: case SYS_dup3: return kumo_dup((int)a1, (int)a2, 1);
     case SYS_getdents64: return kumo_getdents64((int)a1, (void *)a2, (size_t)a3);
     case SYS_ioctl: return kumo_fcntl((int)a1, F_GETFD, 0) < 0 ? -EBADF : -ENOTTY; /* TIOCGWINSZ too: no terminals */
-    case SYS_getcwd:
-        if (!a1 || a2 < 2) return -ERANGE;
-        ((char *)a1)[0] = '/'; ((char *)a1)[1] = 0;
-        return 2;
+    case SYS_getcwd: return kumo_getcwd((char *)a1, (size_t)a2);
+    case SYS_chdir: return kumo_chdir((const char *)a1);
+    case SYS_fchdir: return kumo_fchdir((int)a1);
     case SYS_fsync: case SYS_fdatasync: return 0;
 
     case SYS_brk: return kumo_brk((uintptr_t)a1);

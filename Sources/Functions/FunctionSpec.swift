@@ -37,6 +37,9 @@ public struct FunctionSpec: Equatable, Sendable {
     /// Running a request twice does no harm: in a cluster, a request whose node dies while it
     /// runs goes to another node instead of failing with 502.
     public var idempotent = false
+    /// The guest's current directory at start: relative opens resolve against it. A
+    /// directory of the carried file tree (`kumo build` checks), or "/".
+    public var workdir: String?
 
     public init(name: String, sources: [String]) {
         self.name = name
@@ -44,7 +47,7 @@ public struct FunctionSpec: Equatable, Sendable {
     }
 
     public static let keys = ["name", "sources", "cflags", "files", "memory", "timeout", "output_limit",
-                              "args", "env", "accelerator", "bitstream", "mode", "fpga", "idempotent"]
+                              "args", "env", "accelerator", "bitstream", "mode", "fpga", "idempotent", "workdir"]
 
     /// Reads `function.yaml` in `directory`.
     public static func load(directory: String) throws(SpecError) -> FunctionSpec {
@@ -90,6 +93,7 @@ public struct FunctionSpec: Equatable, Sendable {
         if let n = fields["fpga"] { spec.fpga = try p.fpgaIdentity(n) }
         if let n = fields["mode"] { spec.mode = try p.choice(n, "mode") }
         if let n = fields["idempotent"] { spec.idempotent = try p.boolean(n, "idempotent") }
+        if let n = fields["workdir"] { spec.workdir = try p.guestDirectory(n, "workdir") }
         if spec.accelerator == .none, spec.bitstream != nil {
             throw p.error("bitstream", "needs accelerator: fpga")
         }

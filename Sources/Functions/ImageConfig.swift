@@ -19,6 +19,8 @@ public struct ImageConfig: Codable, Equatable, Sendable {
     public var bitstream: String?
     /// `idempotent:` (nil in images built before it: false).
     public var idempotent: Bool?
+    /// `workdir:` (nil: "/").
+    public var workdir: String?
 
     public init(spec: FunctionSpec, bitstream: String? = nil) {
         name = spec.name
@@ -32,6 +34,7 @@ public struct ImageConfig: Codable, Equatable, Sendable {
         fpga = spec.accelerator == .fpga ? (spec.fpga ?? FPGAIdentity()) : nil
         self.bitstream = bitstream
         idempotent = spec.idempotent ? true : nil
+        workdir = spec.workdir == "/" ? nil : spec.workdir
     }
 
     public static func read(from image: ELFImage) -> ImageConfig? {
@@ -42,8 +45,10 @@ public struct ImageConfig: Codable, Equatable, Sendable {
 
     /// Run options: CLI arguments, when given, replace the function's default args.
     public func runOptions(arguments: [String]?) -> RunOptions {
-        RunOptions(memorySize: memory, timeoutSeconds: timeoutSeconds, outputLimit: outputLimit,
-                   arguments: [name] + (arguments ?? args),
-                   environment: env.keys.sorted().map { "\($0)=\(env[$0]!)" })
+        var options = RunOptions(memorySize: memory, timeoutSeconds: timeoutSeconds, outputLimit: outputLimit,
+                                 arguments: [name] + (arguments ?? args),
+                                 environment: env.keys.sorted().map { "\($0)=\(env[$0]!)" })
+        options.workingDirectory = workdir
+        return options
     }
 }

@@ -123,6 +123,16 @@ struct SpecParser {
         return out
     }
 
+    /// An absolute guest path, normalised ("/a/b"), without '.' or '..'.
+    func guestDirectory(_ node: Node, _ key: String) throws(SpecError) -> String {
+        let s = try scalar(node, key)
+        let segments = s.split(separator: "/")
+        guard s.hasPrefix("/"), s.utf8.count < 1024, !s.utf8.contains(0), !segments.contains(".."), !segments.contains(".") else {
+            throw error(key, "'\(s.prefix(80))' must be an absolute guest path without '.' or '..', e.g. /app")
+        }
+        return "/" + segments.joined(separator: "/")
+    }
+
     func boolean(_ node: Node, _ key: String) throws(SpecError) -> Bool {
         switch try scalar(node, key) {
         case "true": return true

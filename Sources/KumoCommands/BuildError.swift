@@ -8,6 +8,7 @@ public enum BuildError: Error, Equatable, CustomStringConvertible {
     case syscallInstruction(String)
     case fileUnreadable(String)
     case fileTreeTooLarge(limit: UInt64)
+    case workdirMissing(String)
     case unsupported(String)
 
     public var description: String {
@@ -23,6 +24,8 @@ public enum BuildError: Error, Equatable, CustomStringConvertible {
                 + "use libc functions instead of inline `syscall`"
         case .fileUnreadable(let path): return "cannot read \(path) to carry it into the image"
         case .fileTreeTooLarge(let limit): return "the carried files take more than \(limit >> 30) GiB, the most an image holds; carry fewer"
+        case .workdirMissing(let path):
+            return "workdir \(path) is not a directory of the image's file tree; carry files under it (files:) or use another workdir"
         case .unsupported(let why): return why
         }
     }

@@ -80,6 +80,9 @@ public struct ImageBuilder {
             bitstreamUUID = try BitstreamFiles.uuid(carried.data, path: path)
             files.append(carried)
         }
+        if let workdir = spec.workdir, workdir != "/", !files.contains(where: { $0.destination.hasPrefix(workdir + "/") }) {
+            throw BuildError.workdirMissing(workdir)
+        }
         let generated = try writeGenerated(spec: spec, bitstream: bitstreamUUID, files: files, into: objects)
         for (name, source) in generated {
             let object = (objects as NSString).appendingPathComponent(name + ".o")

@@ -15,12 +15,14 @@ struct BootInfo {
     var monotonicNanoseconds: UInt64
     var random: [UInt8]
     var devices: [ManifestDevice]
+    var workingDirectory: String?
 
     /// Writes the tree at KUMO_BOOTINFO_BASE in guest memory; returns its address.
     /// It is built in a host buffer sized to fit (fdt_create clears the whole
     /// buffer, and every guest page touched costs a fault), then copied.
     func write(into memory: GuestMemory) throws(TenderError) -> UInt64 {
         let payload = arguments.reduce(0) { $0 + $1.utf8.count + 1 } + environment.reduce(0) { $0 + $1.utf8.count + 1 }
+            + (workingDirectory?.utf8.count ?? 0) + 1
         let size = min(Int(KUMO_BOOTINFO_MAX), (payload + programHeaders.count + 4096 + 4095) & ~4095)
         let area = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
         defer { area.deallocate() }
@@ -70,6 +72,7 @@ struct BootInfo {
         bytes("kumo,random", random)
         strings("kumo,argv", arguments)
         strings("kumo,env", environment)
+        if let workingDirectory { strings("kumo,cwd", [workingDirectory]) }
         check(fdt_end_node(fdt))
         check(fdt_begin_node(fdt, "devices"))
         for device in devices {

@@ -10,6 +10,8 @@ public struct RunOptions: Sendable {
     public var arguments: [String]
     /// "KEY=value" strings.
     public var environment: [String]
+    /// The guest's current directory at start (`workdir:`; nil: "/").
+    public var workingDirectory: String?
     /// The FPGA granted to this run, for an image whose manifest names one.
     public var fpga: FPGAAttachment?
     /// Persistent mode: where requests come from, for an image whose manifest names `requests`.

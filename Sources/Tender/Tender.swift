@@ -166,7 +166,7 @@ public struct Tender: Sendable {
             entry: image.entry, programHeaders: image.programHeaders, tscKHz: tscKHz,
             epochNanoseconds: Self.wallClockNanoseconds(), monotonicNanoseconds: Self.monotonicNanoseconds(),
             random: (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) },
-            devices: image.manifest.devices
+            devices: image.manifest.devices, workingDirectory: options.workingDirectory
         ).write(into: memory)
 
         Trace.mark("tender bootinfo")

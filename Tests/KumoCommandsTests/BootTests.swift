@@ -58,6 +58,42 @@ struct BootTests {
         #expect(output.stdoutText == "included from inc/\nincluded from inc/\n")
     }
 
+    /// The guest starts in its workdir; relative opens ('..' included), chdir, fchdir and getcwd
+    /// follow the current directory within the file tree.
+    @Test func aFunctionStartsInItsWorkdirAndMovesWithinTheTree() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, output) = try boot("Tests/Fixtures/guests/workdir")
+        #expect(report.outcome == .exited(status: 0))
+        #expect(output.stdoutText == """
+            cwd /app/sub
+            inner.txt: inner
+            ../top.txt: top
+            ./../sub/../top.txt: top
+            chdir .. 0
+            cwd /app
+            sub/inner.txt: inner
+            chdir /nowhere -1 No such file or directory
+            chdir top.txt -1 Not a directory
+            fchdir 0
+            cwd /app/sub
+            chdir / 0
+            app/top.txt: top
+
+            """, "\(output.stdoutText)")
+    }
+
+    /// A workdir the image's file tree does not have is refused at build, saying why.
+    @Test func aWorkdirOutsideTheFileTreeIsRefusedAtBuild() throws {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("kumo-workdir-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        try FileManager.default.copyItem(atPath: path("Tests/Fixtures/guests/workdir"), toPath: copy)
+        let yaml = copy + "/function.yaml"
+        let spec = try String(contentsOfFile: yaml, encoding: .utf8).replacingOccurrences(of: "workdir: /app/sub", with: "workdir: /srv")
+        try spec.write(toFile: yaml, atomically: true, encoding: .utf8)
+        let error = #expect(throws: BuildError.self) { try builder.build(directory: copy) }
+        #expect(error == .workdirMissing("/srv"), "\(String(describing: error))")
+    }
+
     @Test func catCopiesStdinToStdout() throws {
         guard KVMRequirement.check() else { return }
         let input = (0..<5000).map { "line \($0)\n" }.joined()  // larger than every buffer on the way

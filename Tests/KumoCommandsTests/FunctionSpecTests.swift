@@ -40,9 +40,11 @@ struct FunctionSpecTests {
             bitstream: k.xclbin
             mode: run
             idempotent: true
+            workdir: /data//in/
             """)
         #expect(spec.name == "vadd")
         #expect(spec.idempotent && ImageConfig(spec: spec).idempotent == true)
+        #expect(spec.workdir == "/data/in" && ImageConfig(spec: spec).runOptions(arguments: nil).workingDirectory == "/data/in")
         #expect(spec.cflags == ["-DN=4"])
         #expect(spec.files == [CarriedFile(source: "data/a.txt", destination: "/data/a.txt"),
                                CarriedFile(source: "data", destination: "/inputs")])
@@ -92,6 +94,8 @@ struct FunctionSpecTests {
         #expect(error("name: f\nsources: [main.c]\nfiles: [{src: data, dest: relative}]\n")?.key == "files")
         #expect(error("name: f\nsources: [main.c]\nmode: batch\n")?.key == "mode")
         #expect(error("name: f\nsources: [main.c]\nidempotent: maybe\n")?.key == "idempotent")
+        #expect(error("name: f\nsources: [main.c]\nworkdir: data\n")?.key == "workdir")
+        #expect(error("name: f\nsources: [main.c]\nworkdir: /data/../etc\n")?.key == "workdir")
     }
 
     @Test func malformedYAMLIsReported() {
