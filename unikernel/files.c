@@ -14,7 +14,7 @@ extern const char __kumo_files_end[] __attribute__((weak));
 #define MAX_FDS 64
 #define PATH_MAX_LEN 1024
 
-enum fd_kind { FD_FREE = 0, FD_STDIN, FD_STDOUT, FD_STDERR, FD_FILE, FD_DIR };
+enum fd_kind { FD_FREE = 0, FD_STDIN, FD_STDOUT, FD_STDERR, FD_FILE, FD_DIR, FD_NULL };
 
 struct open_file {
     enum fd_kind kind;
@@ -134,6 +134,29 @@ static int free_slot(int min)
     return -EMFILE;
 }
 
+/* /dev/null, /dev/stdin, /dev/stdout and /dev/stderr, as a program expects them: the
+ * console's streams by name, and a sink. Which one `abs` names, or FD_FREE. */
+static enum fd_kind device_kind(const char *abs)
+{
+    if (strcmp(abs, "/dev/null") == 0) return FD_NULL;
+    if (strcmp(abs, "/dev/stdin") == 0) return FD_STDIN;
+    if (strcmp(abs, "/dev/stdout") == 0) return FD_STDOUT;
+    if (strcmp(abs, "/dev/stderr") == 0) return FD_STDERR;
+    return FD_FREE;
+}
+
+static long open_device(enum fd_kind kind, int flags)
+{
+    int access = flags & O_ACCMODE;
+    if ((kind == FD_STDIN && access != O_RDONLY) || ((kind == FD_STDOUT || kind == FD_STDERR) && access == O_RDONLY))
+        return -EACCES;
+    if (flags & O_DIRECTORY) return -ENOTDIR;
+    int fd = free_slot(0);
+    if (fd < 0) return fd;
+    fds[fd] = (struct open_file){ .kind = kind, .cloexec = !!(flags & O_CLOEXEC), .flags = flags };
+    return fd;
+}
+
 long kumo_openat(int dirfd, const char *path, int flags)
 {
     char abs[PATH_MAX_LEN];
@@ -151,6 +174,8 @@ long kumo_openat(int dirfd, const char *path, int flags)
         int r = normalise(path, abs);
         if (r) return r;
     }
+    enum fd_kind device = device_kind(abs);
+    if (device != FD_FREE) return open_device(device, flags);
     const struct kumo_files_entry *e = find_file(abs);
     int dir = !e && is_dir(abs);
     if (!e && !dir) return (flags & O_CREAT) ? -EROFS : -ENOENT;
@@ -204,6 +229,7 @@ long kumo_read(int fd, void *buf, size_t len)
         return n;
     }
     case FD_DIR: return -EISDIR;
+    case FD_NULL: return 0;
     default: return -EBADF; /* stdout/stderr are write-only */
     }
 }
@@ -214,6 +240,7 @@ long kumo_write(int fd, const void *buf, size_t len)
     if (!f) return -EBADF;
     if (f->kind == FD_STDOUT) return kumo_console_write(1, buf, len);
     if (f->kind == FD_STDERR) return kumo_console_write(2, buf, len);
+    if (f->kind == FD_NULL) return (long)len;
     return -EBADF;
 }
 
@@ -255,6 +282,8 @@ static long stat_path(const char *abs, struct stat *st)
         return 0;
     }
     if (is_dir(abs)) { fill_stat(st, S_IFDIR | 0555, 4096, 1); return 0; }
+    if (device_kind(abs) == FD_NULL) { fill_stat(st, S_IFCHR | 0666, 0, 0); return 0; }
+    if (device_kind(abs) != FD_FREE) { fill_stat(st, S_IFIFO | 0600, 0, 0); return 0; }  /* as the stream's fd */
     return -ENOENT;
 }
 
@@ -269,6 +298,7 @@ long kumo_fstat(int fd, void *out)
         fill_stat(st, S_IFREG | (f->entry->mode & 0555), f->entry->size, (uint64_t)(f->entry - entries) + 2);
         return 0;
     case FD_DIR: fill_stat(st, S_IFDIR | 0555, 4096, 1); return 0;
+    case FD_NULL: fill_stat(st, S_IFCHR | 0666, 0, 0); return 0;
     default: fill_stat(st, S_IFIFO | 0600, 0, 0); return 0; /* stdio behaves like pipes */
     }
 }
@@ -295,7 +325,7 @@ long kumo_faccessat(int dirfd, const char *path, int mode)
     struct stat st;
     long r = kumo_fstatat(dirfd, path, &st, 0);
     if (r) return r;
-    if (mode & W_OK) return -EROFS;
+    if ((mode & W_OK) && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode)) return -EROFS;  /* the tree is read-only */
     if ((mode & X_OK) && !(st.st_mode & 0111)) return -EACCES;
     return 0;
 }

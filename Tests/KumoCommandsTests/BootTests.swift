@@ -82,6 +82,24 @@ struct BootTests {
             """, "\(output.stdoutText)")
     }
 
+    /// /dev/stdout and /dev/stderr open by name and reach the console's streams, /dev/null is a
+    /// sink, /dev/stdin reads the request; each opens only the way it can be used.
+    @Test func theStandardStreamsAndDevNullOpenByName() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, output) = try boot("Tests/Fixtures/guests/dev-streams", stdin: "a line\n")
+        #expect(report.outcome == .exited(status: 0))
+        #expect(output.stdoutText == """
+            written to /dev/stdout
+            null: wrote 9, read 0, char device 1
+            stdin by path: a line
+            stdin for writing -1 Permission denied
+            stdout for reading -1 Permission denied
+            null writable 0
+
+            """, "\(output.stdoutText)")
+        #expect(output.stderrText == "written to /dev/stderr\n")
+    }
+
     /// A workdir the image's file tree does not have is refused at build, saying why.
     @Test func aWorkdirOutsideTheFileTreeIsRefusedAtBuild() throws {
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent("kumo-workdir-\(UUID().uuidString)").path
