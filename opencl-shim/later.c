@@ -184,9 +184,7 @@ clSetContextDestructorCallback(cl_context context, void (CL_CALLBACK *notify)(cl
     if (!notify) return CL_INVALID_VALUE;
     struct shim_context_destructor *d = malloc(sizeof *d);
     if (!d) return CL_OUT_OF_HOST_MEMORY;
-    d->fn = notify;
-    d->data = data;
-    d->next = context->destructors;  /* called last registered first */
+    *d = (struct shim_context_destructor){ notify, data, context->destructors };  /* called last registered first */
     context->destructors = d;
     return CL_SUCCESS;
 }

@@ -101,7 +101,8 @@ public struct NodeAPI: Sendable {
     }
 
     /// The invocation where it may wait: the image fetched if missing, a cold start if no instance is idle.
-    func invoke(_ call: Call, body: [UInt8]) async -> EventLoopAnswer {
+    /// `warmTried`: the event loop already found no idle instance for it.
+    func invoke(_ call: Call, body: [UInt8], warmTried: Bool = false) async -> EventLoopAnswer {
         let imagePath: String
         do { imagePath = try await images.image(call.remote.version, sources: call.sources) } catch {
             return Self.refusal(.init(kind: .unavailable, message: "\(error)"))
@@ -110,7 +111,7 @@ public struct NodeAPI: Sendable {
         let deployment = prepared(call, imagePath: imagePath, on: node)
         let invocation = Invocation(body: body, environment: call.environment)
         // A warm idle instance first, with no actor on the way; else the node's scheduler.
-        let warm = await withCheckedContinuation { (done: CheckedContinuation<Result<InvocationOutcome, SchedulingError>?, Never>) in
+        let warm = warmTried ? nil : await withCheckedContinuation { (done: CheckedContinuation<Result<InvocationOutcome, SchedulingError>?, Never>) in
             if !node.invokeWarm(deployment, { invocation }, completion: { done.resume(returning: $0) }) {
                 done.resume(returning: nil)
             }
@@ -178,15 +179,17 @@ struct InvokeRoute: EventLoopRoute {
         }
         let bytes = Array(body.readableBytesView)
         let small = bytes.count <= Self.eventLoopBodyLimit
+        var warmTried = false
         if small, let imagePath = api.images.local(call.remote.version) {
             let node = api.node()
             let deployment = api.prepared(call, imagePath: imagePath, on: node)
             let invocation = Invocation(body: bytes, environment: call.environment)
             if node.invokeWarm(deployment, { invocation }, completion: { done(NodeAPI.answer($0, of: deployment.name)) }) { return }
+            warmTried = true
         }
         let api = self.api
         if small {
-            Task(executorPreference: executor) { done(await api.invoke(call, body: bytes)) }
+            Task(executorPreference: executor) { [warmTried] in done(await api.invoke(call, body: bytes, warmTried: warmTried)) }
         } else {
             Task { done(await api.invoke(call, body: bytes)) }
         }
