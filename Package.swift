@@ -32,6 +32,10 @@ let package = Package(
         .target(name: "KVM", dependencies: ["CKVM"]),
         // Confinement of instance processes: namespaces, mounts, identity, limits, seccomp (libseccomp).
         .target(name: "CSandbox", linkerSettings: [.linkedLibrary("seccomp")]),
+        // libvirt's C API (Debian's libvirt-dev), loaded with dlopen only by a node that discovers real cards.
+        .target(name: "CLibvirt"),
+        // The host's real accelerator cards: found, checked and bound to vfio-pci through libvirt.
+        .target(name: "HostCards", dependencies: ["CLibvirt"]),
         // The host's OpenCL (ocl-icd + PoCL): the FPGA emulator runs kernels on it.
         .systemLibrary(name: "COpenCL", path: "Sources/COpenCL"),
         // The FPGA device model, its worker, the xclbin format, the emulator backend.
@@ -68,7 +72,7 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
-                "InstanceWire", "Tender", "Accelerator", "Functions", "CKumoABI", "CSandbox", "KumoSupport",
+                "InstanceWire", "Tender", "Accelerator", "Functions", "CKumoABI", "CSandbox", "KumoSupport", "HostCards",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -126,7 +130,7 @@ let package = Package(
             name: "KumoCommands",
             dependencies: [
                 "Tender", "Accelerator", "Functions", "Node", "InstanceWire", "InstanceWorker", "Cluster", "NodeAgent", "Gateway", "KVM",
-                "CSandbox", "KumoSupport",
+                "CSandbox", "KumoSupport", "HostCards",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -145,6 +149,7 @@ let package = Package(
             dependencies: ["Tender", "KVM", "CKumoABI", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "AcceleratorTests", dependencies: ["Accelerator"]),
+        .testTarget(name: "HostCardsTests", dependencies: ["HostCards"]),
         // What several test targets share (a loopback port).
         .target(name: "KumoTestSupport", path: "Tests/Support"),
         .testTarget(
