@@ -158,7 +158,7 @@ let package = Package(
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio")]
         ),
-        .testTarget(name: "NodeTests", dependencies: ["Node", "InstanceWire", "Functions", "Accelerator"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "InstanceWire", "Functions", "Accelerator", "HostCards"]),
         .testTarget(
             name: "KumoCommandsTests",
             dependencies: ["KumoCommands", "Tender", "Accelerator", "KVM", "Functions", "Node", "InstanceWire", "InstanceWorker", "Gateway", "FuzzHarnesses",

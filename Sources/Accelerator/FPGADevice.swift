@@ -18,6 +18,8 @@ public protocol FPGACard: AnyObject, Sendable {
     func open(memory: GuestMemory, identity: FPGAIdentity, patience: TimeInterval) -> (any FPGAPort)?
     /// Waits for everything the card was given, at most `patience`; false (and wedged from then on) if it does not end.
     func settle(patience: TimeInterval) -> Bool
+    /// Why no guest can use the card in this build, if that is so.
+    var unavailable: String? { get }
 }
 
 /// One instance's use of a card: the guest's batches of commands, then its end.
@@ -28,6 +30,8 @@ public protocol FPGAPort: AnyObject {
 }
 
 extension FPGACard {
+    public var unavailable: String? { nil }
+
     public func open(memory: GuestMemory, identity: FPGAIdentity) -> (any FPGAPort)? {
         open(memory: memory, identity: identity, patience: 10)
     }

@@ -13,7 +13,8 @@ public final class LocalNode: NodeClient {
         public var launch: InstanceLaunch
         /// Instance processes kept started ahead of need.
         public var poolSize = 2
-        public var fpgaCount = 2
+        /// The node's cards: emulated (`--fpgas N`) or found through libvirt (`--fpgas libvirt`).
+        public var fpgas = FPGAHardware.emulated(2)
         public var fpgaReconfigure: Duration = .milliseconds(100)
         /// How long a request that needs an FPGA waits for one before 503.
         public var fpgaPatience: Duration = .seconds(2)
@@ -39,7 +40,7 @@ public final class LocalNode: NodeClient {
     /// `onGrant`: each FPGA grant and release, for the record; `logSink`: instances' log lines.
     public init(configuration c: Configuration, logger: Logger,
                 onGrant: @escaping @Sendable (FPGAGrantEvent) -> Void, logSink: @escaping NodeScheduler.LogSink) {
-        let inventory = FPGAInventory(count: c.fpgaCount, reconfigureCost: c.fpgaReconfigure, record: onGrant)
+        let inventory = FPGAInventory(hardware: c.fpgas, reconfigureCost: c.fpgaReconfigure, record: onGrant)
         let pool = ProcessPool(launch: c.launch, size: c.poolSize, logger: logger)
         let memory = MemoryBudget(total: c.guestMemory, defaultTenantCap: c.tenantMemory)
         scheduler = NodeScheduler(name: c.name, pool: pool, inventory: inventory, fpgaPatience: c.fpgaPatience, memory: memory,

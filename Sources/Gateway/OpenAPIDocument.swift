@@ -120,10 +120,10 @@ paths:
         "404": { $ref: "#/components/responses/error" }
   /system/accelerators:
     get:
-      summary: The node's FPGAs (state, tenant, bitstream, since when) and recent grants
+      summary: The FPGAs (kind emulated or pci, a PCI card's address, id, IOMMU group and driver; state, tenant, bitstream, since when) and recent grants
       security: [{ bearer: [] }]
       responses:
-        "200": { description: "{cards: [...], grants: [...]}" }
+        "200": { description: "{cards: [{name, kind, pci?, status, ...}], grants: [...]}" }
         "401": { $ref: "#/components/responses/error" }
   /system/tenants:
     get:

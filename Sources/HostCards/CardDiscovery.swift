@@ -14,6 +14,19 @@ public struct PCICard: Codable, Sendable, Equatable {
     public var driver: String
     /// Whether it is bound to vfio-pci for passthrough, and if not, why.
     public var passthrough: String
+
+    public init(address: String, device: String, id: String, model: String, iommuGroup: Int, driver: String, passthrough: String) {
+        self.address = address
+        self.device = device
+        self.id = id
+        self.model = model
+        self.iommuGroup = iommuGroup
+        self.driver = driver
+        self.passthrough = passthrough
+    }
+
+    /// The driver it is bound to now.
+    public var boundDriver: String { passthrough.hasPrefix("vfio-pci") ? "vfio-pci" : driver }
 }
 
 /// A card the node found and leaves alone, and why.

@@ -39,6 +39,7 @@ package enum BinaryMessages {
                 putString(&out, grant.card)
                 put(&out, UInt64(bitPattern: grant.reconfigureNanoseconds))
                 putOptional(&out, grant.loadedBitstream)
+                putOptional(&out, grant.pciCard)
             }
         default:
             return nil
@@ -123,8 +124,9 @@ package enum BinaryMessages {
                   let oneRequest = reader.u8(), let hasGrant = reader.u8() else { return nil }
             var grant: FPGAGrantInfo?
             if hasGrant == 1 {
-                guard let card = reader.string(), let cost = reader.u64(), let held = reader.optional() else { return nil }
-                grant = FPGAGrantInfo(card: card, reconfigureNanoseconds: Int64(bitPattern: cost), loadedBitstream: held)
+                guard let card = reader.string(), let cost = reader.u64(), let held = reader.optional(),
+                      let pci = reader.optional() else { return nil }
+                grant = FPGAGrantInfo(card: card, reconfigureNanoseconds: Int64(bitPattern: cost), loadedBitstream: held, pciCard: pci)
             }
             return .start(StartInstance(function: function, config: config, fpga: grant,
                                         stopsAfterRequest: oneRequest == 1))

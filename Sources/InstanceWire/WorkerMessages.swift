@@ -35,11 +35,14 @@ public struct FPGAGrantInfo: Codable, Sendable {
     public var card: String
     public var reconfigureNanoseconds: Int64
     public var loadedBitstream: String?
+    /// A real card's model and PCI address; nil for an emulated card.
+    public var pciCard: String?
 
-    package init(card: String, reconfigureNanoseconds: Int64, loadedBitstream: String?) {
+    package init(card: String, reconfigureNanoseconds: Int64, loadedBitstream: String?, pciCard: String? = nil) {
         self.card = card
         self.reconfigureNanoseconds = reconfigureNanoseconds
         self.loadedBitstream = loadedBitstream
+        self.pciCard = pciCard
     }
 }
 

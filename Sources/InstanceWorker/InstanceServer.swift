@@ -93,8 +93,10 @@ public final class InstanceServer {
         do {
             image = try ELFImage(bytes: imageBytes)
             if let grant = start.fpga, let identity = start.config.fpga {
-                let fpga = try EmulatedFPGA(name: grant.card, reconfigureCost: .nanoseconds(grant.reconfigureNanoseconds),
-                                          fabricHolds: grant.loadedBitstream, logger: logger)
+                let fpga: any FPGACard = try grant.pciCard.map {
+                    PCIPassthroughCard(name: grant.card, hardware: $0, fabricHolds: grant.loadedBitstream)
+                } ?? EmulatedFPGA(name: grant.card, reconfigureCost: .nanoseconds(grant.reconfigureNanoseconds),
+                                  fabricHolds: grant.loadedBitstream, logger: logger)
                 device = fpga
                 options.fpga = FPGAAttachment(device: fpga, identity: identity)
             }
@@ -141,7 +143,7 @@ public final class InstanceServer {
                 result = ran
             } catch {
                 result = InvokeResult(id: request.id, status: .bootFailed, code: 1, detail: "\(error)",
-                                      stderr: "", nanoseconds: 0, instanceEnded: device?.wedged ?? false)
+                                      stderr: "", nanoseconds: 0, instanceEnded: cardUnusable)
             }
             Trace.mark("inst ran")
             guard (try? FrameIO.write(.result(result), blob: stdout, to: output)) != nil, !result.instanceEnded else { return }
@@ -190,8 +192,12 @@ public final class InstanceServer {
     func cardLost(after outcome: RunOutcome) -> Bool {
         guard let device else { return false }
         if case .timedOut = outcome { return !device.settle(patience: Self.cardPatience) }
-        return device.wedged
+        return cardUnusable
     }
+
+    /// The card is wedged, or no guest can use it (a real card without a backend): the
+    /// instance ends, and the node gets the card back.
+    var cardUnusable: Bool { device.map { $0.wedged || $0.unavailable != nil } ?? false }
 
     static func result(id: UInt64, _ outcome: RunOutcome, nanoseconds: UInt64, stderr: String, ended: Bool) -> InvokeResult {
         let status: InvocationStatus

@@ -104,7 +104,7 @@ struct LogsCommand: AsyncParsableCommand {
 
 struct AcceleratorsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "accelerators", abstract: "The node's FPGAs: state, tenant, bitstream, since when; recent grants.")
+        commandName: "accelerators", abstract: "The FPGAs: kind (emulated or a PCI card), state, tenant, bitstream, since when; recent grants.")
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
@@ -113,10 +113,13 @@ struct AcceleratorsCommand: AsyncParsableCommand {
             let reply = try await gateway.expectOK("GET", "/system/accelerators")
             if client.json { return printJSON(reply.body) }
             let inventory = try gateway.decode(AcceleratorInventory.self, reply)
-            printTable(["FPGA", "STATE", "TENANT", "FUNCTION", "BITSTREAM", "SINCE", "GRANTS", "RECONFIGS"], inventory.cards.map {
-                [$0.name, $0.status.rawValue, $0.tenant ?? "-", $0.function ?? "-",
+            printTable(["FPGA", "KIND", "PCI", "ID", "GROUP", "DRIVER", "STATE", "TENANT", "FUNCTION", "BITSTREAM", "SINCE", "GRANTS",
+                        "RECONFIGS"], inventory.cards.map {
+                [$0.name, $0.kind.rawValue, $0.pci?.address ?? "-", $0.pci?.id ?? "-", $0.pci.map { "\($0.iommuGroup)" } ?? "-",
+                 $0.pci.map(\.boundDriver) ?? "-", $0.status.rawValue, $0.tenant ?? "-", $0.function ?? "-",
                  $0.loadedBitstream.map { String($0.prefix(8)) } ?? "-", ago($0.since), "\($0.grants)", "\($0.reconfigurations)"]
             })
+            for card in inventory.cards { if let pci = card.pci { print("\(card.name): \(pci.model), \(pci.passthrough)") } }
             if !inventory.grants.isEmpty {
                 print("\nrecent grants:")
                 printTable(["  WHEN", "EVENT", "FPGA", "TENANT", "FUNCTION", "INSTANCE", "DETAIL"], inventory.grants.prefix(10).map {

@@ -58,7 +58,8 @@ struct NodeCommand: AsyncParsableCommand {
         let env = ProcessInfo.processInfo.environment
         let data = ((dataDir ?? env["KUMO_DATA"] ?? (NSHomeDirectory() + "/.local/share/kumo-node")) as NSString).standardizingPath
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        let nodeConfig = try node.configuration(dataDirectory: data)
+        let (nodeConfig, cards) = try node.configuration(dataDirectory: data)
+        defer { cards?.giveBackReporting() }
         var logger = Logger(label: "kumo.node")
         logger.logLevel = common.verbose ? .debug : .info
         let client: EtcdClient
@@ -104,7 +105,7 @@ struct NodeCommand: AsyncParsableCommand {
             await agent.shutdown()
             throw fail(error)
         }
-        print("kumo: node \(nodeName) registered in etcd (lease \(registration.lease), ttl \(ttl)s, \(nodeConfig.fpgaCount) FPGAs), serving gateways on \(address)")
+        print("kumo: node \(nodeName) registered in etcd (lease \(registration.lease), ttl \(ttl)s, \(nodeConfig.fpgas.count) FPGAs), serving gateways on \(address)")
         fflush(nil)
         let work = Task {
             while !Task.isCancelled {

@@ -2,12 +2,16 @@ import ArgumentParser
 import Cluster
 import Foundation
 import Functions
+import HostCards
 import Node
 
 /// What a node is made of: `kumo serve`'s node in the embedded default, and `kumo node`'s.
 struct NodeOptions: ParsableArguments {
-    @Option(help: "Emulated FPGAs on this node.")
-    var fpgas = 2
+    @Option(help: "This node's FPGAs: a number of emulated cards, libvirt (the host's real cards, through qemu:///system), or libvirt:URI.")
+    var fpgas = "2"
+
+    @Option(name: .customLong("fpga-pci-id"), help: "A PCI id (vendor:device in hex, e.g. 10ee:5001) that --fpgas libvirt takes as a card, beside the known ones; repeatable.")
+    var fpgaPCIIDs: [String] = []
 
     @Option(name: .customLong("fpga-reconfigure"), help: "Modelled time to load a new bitstream, e.g. 100ms.")
     var fpgaReconfigure = "100ms"
@@ -30,14 +34,16 @@ struct NodeOptions: ParsableArguments {
     @Flag(name: .customLong("test-hooks"), help: .hidden)
     var testHooks = false
 
-    /// The node's configuration; its instances never see `dataDirectory`.
-    func configuration(dataDirectory: String) throws -> LocalNode.Configuration {
+    /// The node's configuration; its instances never see `dataDirectory`. Real cards are
+    /// bound to vfio-pci here: give them back with `PreparedCards.giveBack` when the node stops.
+    func configuration(dataDirectory: String) throws -> (LocalNode.Configuration, PreparedCards?) {
         guard let executable = Bundle.main.executablePath else { throw fail("cannot find the kumo executable for instances") }
         var launch = InstanceLaunch(executable: executable, hiddenPaths: [dataDirectory])
         launch.testHooks = testHooks
         var c = LocalNode.Configuration(launch: launch)
-        guard (0...64).contains(fpgas) else { throw ValidationError("--fpgas must be 0...64") }
-        c.fpgaCount = fpgas
+        let source = try FPGASource(fpgas)
+        let known: KnownCards
+        do { known = try KnownCards.builtIn.adding(fpgaPCIIDs) } catch { throw ValidationError("--fpga-pci-id \(error)") }
         c.fpgaReconfigure = try parseDuration(fpgaReconfigure, "--fpga-reconfigure", max: 600)
         c.fpgaPatience = try parseDuration(fpgaWait, "--fpga-wait", max: 600)
         guard (0...64).contains(pool) else { throw ValidationError("--pool must be 0...64") }
@@ -56,7 +62,9 @@ struct NodeOptions: ParsableArguments {
             c.tenantMemory = bytes
         }
         c.memoryPatience = try parseDuration(memoryWait, "--memory-wait", max: 600)
-        return c
+        let (hardware, prepared) = try source.cards(known: known)
+        c.fpgas = hardware
+        return (c, prepared)
     }
 }
 

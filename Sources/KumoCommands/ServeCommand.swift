@@ -83,18 +83,20 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try configuration()
-        let nodeConfig = try node.configuration(dataDirectory: config.dataDirectory)
         var logger = Logger(label: "kumo.serve")
         logger.logLevel = common.verbose ? .debug : .info
         GatewayMetrics.bootstrap()
+        // The embedded node (none for a cluster's gateway); its real cards go back to their host drivers when it stops.
+        let local = etcd == nil ? try node.configuration(dataDirectory: config.dataDirectory) : nil
+        defer { local?.1?.giveBackReporting() }
         let gateway: Gateway
         do {
-            if let etcd {
-                gateway = try await clusterGateway(config, etcd: etcd, logger: logger)
-            } else {
+            if let (nodeConfig, _) = local {
                 let state = try GatewayState.open(config, logger: logger)
                 let node = LocalNode(configuration: nodeConfig, logger: logger, onGrant: state.grantRecorder, logSink: state.logSink)
                 gateway = try await Gateway(configuration: config, state: state, node: node, logger: logger)
+            } else {
+                gateway = try await clusterGateway(config, etcd: etcd ?? "", logger: logger)
             }
         } catch let exit as ExitCode {
             throw exit
@@ -112,7 +114,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await gateway.run { port in
             let url = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
             try? (url + "\n").write(toFile: urlFile, atomically: true, encoding: .utf8)
-            let runs = etcd == nil ? "\(nodeConfig.fpgaCount) FPGAs" : "a gateway of the cluster in etcd \(etcd ?? "")"
+            let runs = etcd == nil ? "\(local?.0.fpgas.count ?? 0) FPGAs" : "a gateway of the cluster in etcd \(etcd ?? "")"
             print("kumo: serving on \(url) (\(runs), data in \(config.dataDirectory))")
             fflush(nil)
         }

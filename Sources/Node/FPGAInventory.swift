@@ -1,10 +1,24 @@
 import Foundation
+import HostCards
 import InstanceWire
+
+/// What backs one of a node's cards: the emulator (kernels on the host's OpenCL runtime),
+/// or a real PCI card found through libvirt.
+public enum FPGAHardware: Sendable, Equatable {
+    case emulated
+    case pci(PCICard)
+
+    public static func emulated(_ count: Int) -> [FPGAHardware] { Array(repeating: .emulated, count: max(count, 0)) }
+}
 
 /// One card as `kumo accelerators` shows it.
 public struct FPGACardState: Codable, Sendable, Equatable {
     public enum Status: String, Codable, Sendable { case free, granted, outOfService = "out-of-service" }
+    public enum Kind: String, Codable, Sendable { case emulated, pci }
     public var name: String
+    public var kind: Kind = .emulated
+    /// A real card's PCI address, ids, IOMMU group, driver and passthrough state.
+    public var pci: PCICard?
     public var status: Status
     public var tenant: String?
     public var function: String?
@@ -43,7 +57,7 @@ public enum FPGAAllocationError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// The node's emulated FPGAs. A card belongs to one tenant's instance at a
+/// The node's FPGAs, emulated or real. A card belongs to one tenant's instance at a
 /// time, like a HIL node allocated to one project; the instance's process
 /// scrubs its device memory before it reports the release, and the fabric
 /// keeps its bitstream, so the same function can skip reconfiguration.
@@ -57,11 +71,17 @@ public actor FPGAInventory {
     private var releasing: Set<Int> = []
     static let holderWait = Duration.seconds(1)
 
-    public init(count: Int, reconfigureCost: Duration, record: @escaping @Sendable (FPGAGrantEvent) -> Void) {
+    /// The cards are named fpga0, fpga1, ... in the order given.
+    public init(hardware: [FPGAHardware], reconfigureCost: Duration, record: @escaping @Sendable (FPGAGrantEvent) -> Void) {
         self.reconfigureCost = reconfigureCost
         self.record = record
-        cards = (0..<max(count, 0)).map {
-            FPGACardState(name: "fpga\($0)", status: .free, since: Date(), reconfigurations: 0, grants: 0)
+        cards = hardware.enumerated().map { index, backing in
+            var card = FPGACardState(name: "fpga\(index)", status: .free, since: Date(), reconfigurations: 0, grants: 0)
+            if case .pci(let pci) = backing {
+                card.kind = .pci
+                card.pci = pci
+            }
+            return card
         }
     }
 
@@ -175,7 +195,7 @@ public actor FPGAInventory {
                               instance: instance, detail: held.map { "bitstream \($0) already loaded" } ?? "needs configuration",
                               at: Date()))
         return FPGAGrantInfo(card: cards[index].name, reconfigureNanoseconds: Int64(reconfigureCost / .nanoseconds(1)),
-                             loadedBitstream: held)
+                             loadedBitstream: held, pciCard: cards[index].pci.map { "\($0.model) at \($0.address)" })
     }
 
     private func wake(_ id: UInt64) {

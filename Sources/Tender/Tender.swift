@@ -258,6 +258,7 @@ public struct Tender: Sendable {
         }
         if let device = wanted.first {
             guard let fpga else { throw .unsupportedDevice("\(device.name) (fpga): no FPGA was granted to this run") }
+            if let why = fpga.device.unavailable { throw .unsupportedDevice(why) }
             guard !fpga.device.wedged else {
                 throw .unsupportedDevice("\(fpga.device.name) is still busy with an earlier guest's kernel; it cannot be granted")
             }

@@ -102,6 +102,19 @@ struct NodeAgentTests {
         try await Self.wait(etcd, within: 10, for: "n1 lost after kill -9") { Self.state("n1", $0)?.state == .lost }
     }
 
+    /// A node's real cards (libvirt's test driver here) are published like emulated ones, with their kind and PCI address.
+    @Test func aNodesRealCardsArePublishedWithTheirKind() async throws {
+        let etcd = try EtcdMembers(count: 1)
+        let host = "libvirt:test://" + RealCardsTests.hosts + "host-cards.xml"
+        let node = try NodeProcess(["--etcd", etcd.endpoints[0], "--name", "pci1", "--fpgas", host])
+        let nodes = try await Self.wait(etcd, within: 30, for: "pci1 alive") { Self.state("pci1", $0)?.state == .alive }
+        let record = try #require(Self.state("pci1", nodes)?.record)
+        #expect(record.capacity.fpgas == 2 && record.capacity.fpgasFree == 2)
+        #expect(record.cards.map(\.kind) == [.pci, .pci])
+        #expect(record.cards.map { $0.pci?.address } == ["0000:3b:00.0", "0000:86:00.0"])
+        #expect(node.log.contains("kumo: fpga0: AMD Alveo U200 at 0000:3b:00.0"), "\(node.log)")
+    }
+
     @Test func aFrozenNodeIsLostThenComesBackCleanUnderANewLease() async throws {
         guard KVMRequirement.check() else { return }
         let etcd = try EtcdMembers(count: 1)

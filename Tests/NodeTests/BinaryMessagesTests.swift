@@ -36,13 +36,15 @@ struct BinaryMessagesTests {
         identity.deviceType = .gpu
         identity.globalMemory = 3 << 30
         config.fpga = identity
-        let grant = FPGAGrantInfo(card: "fpga1", reconfigureNanoseconds: 100_000_000, loadedBitstream: nil)
+        let grant = FPGAGrantInfo(card: "fpga1", reconfigureNanoseconds: 100_000_000, loadedBitstream: nil,
+                                  pciCard: "AMD Alveo U200 at 0000:3b:00.0")
         let start = WorkerMessage.start(StartInstance(function: "vadd", config: config, fpga: grant,
                                                       stopsAfterRequest: true))
         let bytes = try #require(BinaryMessages.encode(start))
         guard case .start(let back) = try #require(BinaryMessages.decode(bytes)) else { Issue.record("not a start"); return }
         #expect(back.config == config && back.function == "vadd" && back.stopsAfterRequest)
         #expect(back.fpga?.card == "fpga1" && back.fpga?.reconfigureNanoseconds == 100_000_000 && back.fpga?.loadedBitstream == nil)
+        #expect(back.fpga?.pciCard == "AMD Alveo U200 at 0000:3b:00.0")
         for cut in 1..<bytes.count { #expect(BinaryMessages.decode(Array(bytes.prefix(cut))) == nil) }
     }
 

@@ -1,3 +1,4 @@
+import HostCards
 import InstanceWire
 @testable import Node
 import Synchronization
@@ -7,7 +8,7 @@ import Testing
 @Suite("FPGA inventory: bitstream reuse within a tenant, waiting for the holder")
 struct FPGAInventoryTests {
     static func inventory(_ count: Int) -> FPGAInventory {
-        FPGAInventory(count: count, reconfigureCost: .seconds(2), record: { _ in })
+        FPGAInventory(hardware: FPGAHardware.emulated(count), reconfigureCost: .seconds(2), record: { _ in })
     }
 
     static func claim(_ function: String, tenant: String = "alice", bitstream: String? = "B", instance: String = "i") -> FPGAInventory.Claim {
@@ -57,7 +58,7 @@ struct FPGAInventoryTests {
 
     @Test func grantsOneInstanceAtATimeAndPrefersTheCardHoldingTheFunctionsBitstream() async throws {
         let events = EventLog()
-        let inventory = FPGAInventory(count: 2, reconfigureCost: .milliseconds(100)) { events.add($0) }
+        let inventory = FPGAInventory(hardware: FPGAHardware.emulated(2), reconfigureCost: .milliseconds(100)) { events.add($0) }
         let a = try await inventory.acquire(Self.claim("vadd", tenant: "t1", bitstream: nil, instance: "vadd-1"), patience: .zero)
         let b = try await inventory.acquire(Self.claim("sobel", tenant: "t2", bitstream: nil, instance: "sobel-1"), patience: .zero)
         #expect(a.card != b.card)
@@ -74,7 +75,7 @@ struct FPGAInventoryTests {
     }
 
     @Test func aWaitingRequestGetsTheReleasedCardAndAWedgedCardLeavesService() async throws {
-        let inventory = FPGAInventory(count: 1, reconfigureCost: .zero) { _ in }
+        let inventory = FPGAInventory(hardware: FPGAHardware.emulated(1), reconfigureCost: .zero) { _ in }
         let first = try await inventory.acquire(Self.claim("f", tenant: "a", bitstream: nil, instance: "f-1"), patience: .zero)
         async let waiting = inventory.acquire(Self.claim("g", tenant: "b", bitstream: nil, instance: "g-1"), patience: .seconds(5))
         let deadline = ContinuousClock.now + .seconds(10)
@@ -95,4 +96,21 @@ final class EventLog: Sendable {
     private let events = Mutex<[String]>([])
     func add(_ e: FPGAGrantEvent) { events.withLock { $0.append(e.kind.rawValue) } }
     var kinds: [String] { events.withLock { $0 } }
+
+    /// A real card is granted, released and keeps its fabric's record as an emulated one does;
+    /// the grant tells the instance which hardware it is.
+    @Test func realCardsAreGrantedLikeEmulatedOnes() async throws {
+        let pci = PCICard(address: "0000:3b:00.0", device: "pci_0000_3b_00_0", id: "10ee:5001", model: "AMD Alveo U200",
+                          iommuGroup: 12, driver: "xocl", passthrough: "vfio-pci (detached from xocl)")
+        let cards = FPGAInventory(hardware: [.pci(pci)] + FPGAHardware.emulated(1), reconfigureCost: .zero) { _ in }
+        #expect(await cards.snapshot().map(\.kind) == [.pci, .emulated])
+        let first = try await cards.acquire(FPGAInventoryTests.claim("f1"), patience: .zero)
+        #expect(first.card == "fpga0" && first.pciCard == "AMD Alveo U200 at 0000:3b:00.0")
+        let second = try await cards.acquire(FPGAInventoryTests.claim("f2"), patience: .zero)
+        #expect(second.card == "fpga1" && second.pciCard == nil)
+        await cards.release(card: first.card, stopped: FPGAInventoryTests.loaded("B"), reason: "done")
+        let again = try await cards.acquire(FPGAInventoryTests.claim("f1"), patience: .zero)
+        #expect(again.card == "fpga0" && again.loadedBitstream == "B")
+        #expect(await cards.snapshot().first?.pci == pci)
+    }
 }
