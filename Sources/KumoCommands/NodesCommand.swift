@@ -36,10 +36,11 @@ struct NodesCommand: AsyncParsableCommand {
                    nodes.map { node in
             guard let r = node.record else { return [node.name, "lost", "-", "-", "-", "-", "-", "-", "-", "-"] }
             let bitstreams = r.cards.map { "\($0.name):\($0.loadedBitstream.map { String($0.prefix(8)) } ?? "-")" }
+            let kinds = Set(r.cards.map(\.kind.rawValue)).sorted().joined(separator: "+")
             let late = r.heartbeatDelays.map { "\($0.p999) ms of \($0.count)" } ?? "-"
             return [node.name, "alive", ago(r.registered), ago(r.published), late, "\(r.capacity.instances)",
                     "\(formatBytes(Int(r.capacity.guestMemoryUsed)))/\(formatBytes(Int(r.capacity.guestMemory)))",
-                    r.images.map { "\($0.count)" } ?? "-", "\(r.capacity.fpgasFree)/\(r.capacity.fpgas) free", bitstreams.isEmpty ? "-" : bitstreams.joined(separator: " ")]
+                    r.images.map { "\($0.count)" } ?? "-", "\(r.capacity.fpgasFree)/\(r.capacity.fpgas) free" + (kinds.isEmpty ? "" : " " + kinds), bitstreams.isEmpty ? "-" : bitstreams.joined(separator: " ")]
         })
     }
 }

@@ -113,6 +113,15 @@ struct NodeAgentTests {
         #expect(record.cards.map(\.kind) == [.pci, .pci])
         #expect(record.cards.map { $0.pci?.address } == ["0000:3b:00.0", "0000:86:00.0"])
         #expect(node.log.contains("kumo: fpga0: AMD Alveo U200 at 0000:3b:00.0"), "\(node.log)")
+        let list = Process()
+        let pipe = Pipe()
+        list.executableURL = URL(fileURLWithPath: try ServeHarness.kumo)
+        list.arguments = ["nodes", "--etcd", etcd.endpoints[0]]
+        list.standardOutput = pipe
+        try list.run()
+        let table = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        list.waitUntilExit()
+        #expect(table.contains("2/2 free pci"), "\(table)")
     }
 
     @Test func aFrozenNodeIsLostThenComesBackCleanUnderANewLease() async throws {
