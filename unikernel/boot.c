@@ -54,6 +54,7 @@ _Noreturn void kumo_start(void *fdt)
     int cwd_len;
     const char *cwd = fdt_getprop(fdt, chosen, "kumo,cwd", &cwd_len);
     kumo_files_init(cwd && cwd_len > 1 && cwd[cwd_len - 1] == 0 ? cwd : NULL);
+    kumo_scratch_export_at_exit = fdt_getprop(fdt, chosen, "kumo,output", NULL) != NULL;
 
     int phdr_len;
     const void *phdrs = fdt_getprop(fdt, chosen, "kumo,phdrs", &phdr_len);

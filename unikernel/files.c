@@ -1,8 +1,10 @@
 /* The read-only file tree carried in the image (section .kumo.files, packed
- * by `kumo build`) and the descriptor table. Reads are memcpy: no exits. */
+ * by `kumo build`), the scratch files a run creates beside it (scratch.c),
+ * and the descriptor table. Reads and writes are memcpy: no exits. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#define RENAME_NOREPLACE 1u  /* renameat2 flag (linux/fs.h); musl does not define it */
 #include <string.h>
 #include <dirent.h>
 #include <sys/stat.h>
@@ -14,15 +16,16 @@ extern const char __kumo_files_end[] __attribute__((weak));
 #define MAX_FDS 64
 #define PATH_MAX_LEN 1024
 
-enum fd_kind { FD_FREE = 0, FD_STDIN, FD_STDOUT, FD_STDERR, FD_FILE, FD_DIR, FD_NULL };
+enum fd_kind { FD_FREE = 0, FD_STDIN, FD_STDOUT, FD_STDERR, FD_FILE, FD_DIR, FD_NULL, FD_SCRATCH };
 
 struct open_file {
     enum fd_kind kind;
     int cloexec;
     int flags;
     const struct kumo_files_entry *entry; /* FD_FILE */
-    const char *dir;                      /* FD_DIR: its normalised path, in the pack */
+    const char *dir;                      /* FD_DIR of the tree: its normalised path, in the pack */
     size_t dir_length;                    /*   (not NUL-terminated) */
+    struct kumo_scratch *scratch;         /* FD_SCRATCH, and FD_DIR of a scratch directory */
     uint64_t offset;
 };
 
@@ -34,11 +37,12 @@ static uint32_t entry_count;
 static const char *pack;
 static size_t pack_size;
 
-void kumo_files_init(const char *start_directory)
+static const struct kumo_files_entry *find_file(const char *abs);
+static int is_dir(const char *abs);
+
+/* The carried tree, checked: a corrupt one is left out whole. */
+static void load_tree(void)
 {
-    fds[0].kind = FD_STDIN;
-    fds[1].kind = FD_STDOUT;
-    fds[2].kind = FD_STDERR;
     if (!__kumo_files_start || !__kumo_files_end) return;
     pack = __kumo_files_start;
     pack_size = (size_t)(__kumo_files_end - __kumo_files_start);
@@ -59,6 +63,15 @@ void kumo_files_init(const char *start_directory)
             return;
         }
     }
+}
+
+void kumo_files_init(const char *start_directory)
+{
+    fds[0].kind = FD_STDIN;
+    fds[1].kind = FD_STDOUT;
+    fds[2].kind = FD_STDERR;
+    load_tree();
+    if (!is_dir("/tmp") && !find_file("/tmp")) kumo_scratch_init();
     /* kumo build checked that the image's workdir is a directory of its tree. */
     if (start_directory && kumo_chdir(start_directory) != 0)
         kumo_warn("kumo: the workdir is not a directory of the image's file tree; starting in /\n");
@@ -127,6 +140,38 @@ static struct open_file *lookup(int fd)
     return &fds[fd];
 }
 
+/* An open directory's path: in the pack (not NUL-terminated), or a scratch directory's. */
+static const char *dir_path(const struct open_file *f, size_t *length)
+{
+    if (f->scratch) {
+        *length = strlen(kumo_scratch_path(f->scratch));
+        return kumo_scratch_path(f->scratch);
+    }
+    *length = f->dir_length;
+    return f->dir;
+}
+
+/* A directory of the tree or a scratch one. */
+static int any_dir(const char *abs)
+{
+    if (is_dir(abs)) return 1;
+    struct kumo_scratch *s = kumo_scratch_find(abs);
+    return s && kumo_scratch_is_dir(s);
+}
+
+/* Whether `abs` could be created: its parent is a directory (ENOENT or ENOTDIR if not). */
+static long parent_ok(const char *abs)
+{
+    char parent[PATH_MAX_LEN];
+    size_t n = strlen(abs);
+    while (n > 0 && abs[n - 1] != '/') n--;
+    if (n <= 1) return 0;  /* in the root */
+    memcpy(parent, abs, n - 1);
+    parent[n - 1] = 0;
+    if (any_dir(parent)) return 0;
+    return find_file(parent) || kumo_scratch_find(parent) ? -ENOTDIR : -ENOENT;
+}
+
 static int free_slot(int min)
 {
     for (int i = min < 0 ? 0 : min; i < MAX_FDS; i++)
@@ -157,28 +202,60 @@ static long open_device(enum fd_kind kind, int flags)
     return fd;
 }
 
-long kumo_openat(int dirfd, const char *path, int flags)
+/* `path` as an absolute, normalised path, a relative one from `dirfd` (or the current directory). */
+static int resolve(int dirfd, const char *path, char *abs)
 {
-    char abs[PATH_MAX_LEN];
     if (path && path[0] != '/' && dirfd != AT_FDCWD) {
         struct open_file *d = lookup(dirfd);
         if (!d) return -EBADF;
         if (d->kind != FD_DIR) return -ENOTDIR;
         char joined[PATH_MAX_LEN * 2];
-        size_t dl = d->dir_length, pl = strlen(path);
+        size_t dl, pl = strlen(path);
+        const char *dp = dir_path(d, &dl);
         if (dl + 1 + pl >= sizeof joined) return -ENAMETOOLONG;
-        memcpy(joined, d->dir, dl); joined[dl] = '/'; memcpy(joined + dl + 1, path, pl + 1);
-        int r = normalise(joined, abs);
+        memcpy(joined, dp, dl); joined[dl] = '/'; memcpy(joined + dl + 1, path, pl + 1);
+        return normalise(joined, abs);
+    }
+    return normalise(path, abs);
+}
+
+/* A scratch file or directory: opened, or created (O_CREAT) where the tree has nothing. */
+static long open_scratch(const char *abs, int flags)
+{
+    int access = flags & O_ACCMODE;
+    struct kumo_scratch *s = kumo_scratch_find(abs);
+    if (!s) {
+        if (!(flags & O_CREAT)) return -ENOENT;
+        if (flags & O_DIRECTORY) return -EINVAL;
+        long r = parent_ok(abs);
+        if (r) return r;
+        r = kumo_scratch_create(abs, 0, &s);
         if (r) return r;
     } else {
-        int r = normalise(path, abs);
-        if (r) return r;
+        if ((flags & O_CREAT) && (flags & O_EXCL)) return -EEXIST;
+        if (kumo_scratch_is_dir(s) && access != O_RDONLY) return -EISDIR;
+        if (!kumo_scratch_is_dir(s) && (flags & O_DIRECTORY)) return -ENOTDIR;
     }
+    int fd = free_slot(0);
+    if (fd < 0) return fd;  /* a file just created stays, as on Linux when EMFILE follows the create */
+    if (!kumo_scratch_is_dir(s) && (flags & O_TRUNC) && access != O_RDONLY) kumo_scratch_truncate(s, 0);
+    fds[fd] = (struct open_file){
+        .kind = kumo_scratch_is_dir(s) ? FD_DIR : FD_SCRATCH, .cloexec = !!(flags & O_CLOEXEC), .flags = flags, .scratch = s,
+    };
+    kumo_scratch_hold(s);
+    return fd;
+}
+
+long kumo_openat(int dirfd, const char *path, int flags)
+{
+    char abs[PATH_MAX_LEN];
+    int r = resolve(dirfd, path, abs);
+    if (r) return r;
     enum fd_kind device = device_kind(abs);
     if (device != FD_FREE) return open_device(device, flags);
     const struct kumo_files_entry *e = find_file(abs);
     int dir = !e && is_dir(abs);
-    if (!e && !dir) return (flags & O_CREAT) ? -EROFS : -ENOENT;
+    if (!e && !dir) return open_scratch(abs, flags);
     if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_CREAT)) == (O_TRUNC | O_CREAT))
         return dir ? -EISDIR : -EROFS;
     if ((flags & O_CREAT) && (flags & O_EXCL)) return -EEXIST;
@@ -199,7 +276,8 @@ long kumo_close(int fd)
 {
     struct open_file *f = lookup(fd);
     if (!f) return -EBADF;
-    f->kind = FD_FREE;
+    if (f->scratch) kumo_scratch_release(f->scratch);
+    *f = (struct open_file){ 0 };
     return 0;
 }
 
@@ -208,8 +286,12 @@ long kumo_pread(int fd, void *buf, size_t len, off_t off)
     struct open_file *f = lookup(fd);
     if (!f) return -EBADF;
     if (f->kind == FD_DIR) return -EISDIR;
-    if (f->kind != FD_FILE) return -ESPIPE;
     if (off < 0) return -EINVAL;
+    if (f->kind == FD_SCRATCH) {
+        if ((f->flags & O_ACCMODE) == O_WRONLY) return -EBADF;
+        return kumo_scratch_pread(f->scratch, buf, len, (uint64_t)off);
+    }
+    if (f->kind != FD_FILE) return -ESPIPE;
     if ((uint64_t)off >= f->entry->size) return 0;
     uint64_t left = f->entry->size - (uint64_t)off;
     if (len > left) len = (size_t)left;
@@ -223,7 +305,8 @@ long kumo_read(int fd, void *buf, size_t len)
     if (!f) return -EBADF;
     switch (f->kind) {
     case FD_STDIN: return kumo_console_read(buf, len);
-    case FD_FILE: {
+    case FD_FILE:
+    case FD_SCRATCH: {
         long n = kumo_pread(fd, buf, len, (off_t)f->offset);
         if (n > 0) f->offset += (uint64_t)n;
         return n;
@@ -241,19 +324,40 @@ long kumo_write(int fd, const void *buf, size_t len)
     if (f->kind == FD_STDOUT) return kumo_console_write(1, buf, len);
     if (f->kind == FD_STDERR) return kumo_console_write(2, buf, len);
     if (f->kind == FD_NULL) return (long)len;
+    if (f->kind == FD_SCRATCH) {
+        uint64_t at = (f->flags & O_APPEND) ? kumo_scratch_size(f->scratch) : f->offset;
+        long n = kumo_pwrite(fd, buf, len, (off_t)at);
+        if (n > 0) f->offset = at + (uint64_t)n;
+        return n;
+    }
+    if (f->kind == FD_FILE) return -EBADF;  /* opened read-only: the tree cannot be written */
     return -EBADF;
+}
+
+long kumo_pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+    struct open_file *f = lookup(fd);
+    if (!f) return -EBADF;
+    if (f->kind == FD_DIR) return -EISDIR;
+    if (f->kind != FD_SCRATCH) return f->kind == FD_FILE ? -EBADF : -ESPIPE;
+    if ((f->flags & O_ACCMODE) == O_RDONLY) return -EBADF;
+    if (off < 0) return -EINVAL;
+    return kumo_scratch_pwrite(f->scratch, buf, len, (uint64_t)off);
 }
 
 long kumo_lseek(int fd, off_t off, int whence)
 {
     struct open_file *f = lookup(fd);
     if (!f) return -EBADF;
-    if (f->kind != FD_FILE && f->kind != FD_DIR) return -ESPIPE;
+    if (f->kind != FD_FILE && f->kind != FD_DIR && f->kind != FD_SCRATCH) return -ESPIPE;
     int64_t base;
     switch (whence) {
     case SEEK_SET: base = 0; break;
     case SEEK_CUR: base = (int64_t)f->offset; break;
-    case SEEK_END: base = f->kind == FD_FILE ? (int64_t)f->entry->size : 0; break;
+    case SEEK_END:
+        base = f->kind == FD_FILE ? (int64_t)f->entry->size
+             : f->kind == FD_SCRATCH ? (int64_t)kumo_scratch_size(f->scratch) : 0;
+        break;
     default: return -EINVAL;
     }
     int64_t pos;
@@ -274,6 +378,12 @@ static void fill_stat(struct stat *st, mode_t mode, uint64_t size, uint64_t ino)
     st->st_blocks = (blkcnt_t)((size + 511) / 512);
 }
 
+static void scratch_stat(const struct kumo_scratch *s, struct stat *st)
+{
+    int dir = kumo_scratch_is_dir(s);
+    fill_stat(st, dir ? S_IFDIR | 0755 : S_IFREG | 0644, dir ? 4096 : kumo_scratch_size(s), kumo_scratch_ino(s));
+}
+
 static long stat_path(const char *abs, struct stat *st)
 {
     const struct kumo_files_entry *e = find_file(abs);
@@ -281,7 +391,9 @@ static long stat_path(const char *abs, struct stat *st)
         fill_stat(st, S_IFREG | (e->mode & 0555), e->size, (uint64_t)(e - entries) + 2);
         return 0;
     }
-    if (is_dir(abs)) { fill_stat(st, S_IFDIR | 0555, 4096, 1); return 0; }
+    if (is_dir(abs)) { fill_stat(st, S_IFDIR | 0755, 4096, 1); return 0; }
+    struct kumo_scratch *s = kumo_scratch_find(abs);
+    if (s) { scratch_stat(s, st); return 0; }
     if (device_kind(abs) == FD_NULL) { fill_stat(st, S_IFCHR | 0666, 0, 0); return 0; }
     if (device_kind(abs) != FD_FREE) { fill_stat(st, S_IFIFO | 0600, 0, 0); return 0; }  /* as the stream's fd */
     return -ENOENT;
@@ -297,7 +409,11 @@ long kumo_fstat(int fd, void *out)
     case FD_FILE:
         fill_stat(st, S_IFREG | (f->entry->mode & 0555), f->entry->size, (uint64_t)(f->entry - entries) + 2);
         return 0;
-    case FD_DIR: fill_stat(st, S_IFDIR | 0555, 4096, 1); return 0;
+    case FD_SCRATCH: scratch_stat(f->scratch, st); return 0;
+    case FD_DIR:
+        if (f->scratch) scratch_stat(f->scratch, st);
+        else fill_stat(st, S_IFDIR | 0755, 4096, 1);
+        return 0;
     case FD_NULL: fill_stat(st, S_IFCHR | 0666, 0, 0); return 0;
     default: fill_stat(st, S_IFIFO | 0600, 0, 0); return 0; /* stdio behaves like pipes */
     }
@@ -325,7 +441,7 @@ long kumo_faccessat(int dirfd, const char *path, int mode)
     struct stat st;
     long r = kumo_fstatat(dirfd, path, &st, 0);
     if (r) return r;
-    if ((mode & W_OK) && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode)) return -EROFS;  /* the tree is read-only */
+    if ((mode & W_OK) && !(st.st_mode & 0200)) return -EROFS;  /* the tree is read-only; scratch files are not */
     if ((mode & X_OK) && !(st.st_mode & 0111)) return -EACCES;
     return 0;
 }
@@ -366,25 +482,44 @@ long kumo_dup(int fd, int min_fd, int exact)
         target = free_slot(min_fd);
         if (target < 0) return target;
     }
+    if (fds[target].kind != FD_FREE) kumo_close(target);
     fds[target] = *f;
     fds[target].cloexec = 0;
+    if (f->scratch) kumo_scratch_hold(f->scratch);
     return target;
 }
 
-/* Lists the immediate children of an open directory, one call's worth at a time. */
+/* Appends one entry; 0 when it does not fit. */
+static size_t put_dirent(void *buf, size_t used, size_t len, const char *name, size_t nl, uint64_t ino, uint64_t index, int dir)
+{
+    size_t reclen = (offsetof(struct dirent, d_name) + nl + 1 + 7) & ~(size_t)7;
+    if (used + reclen > len) return 0;
+    struct dirent *d = (struct dirent *)((char *)buf + used);
+    d->d_ino = ino;
+    d->d_off = (off_t)index;
+    d->d_reclen = (unsigned short)reclen;
+    d->d_type = dir ? DT_DIR : DT_REG;
+    memcpy(d->d_name, name, nl);
+    d->d_name[nl] = 0;
+    return reclen;
+}
+
+/* Lists the immediate children of an open directory, one call's worth at a time:
+ * the tree's, then the scratch files and directories created in it. */
 long kumo_getdents64(int fd, void *buf, size_t len)
 {
     struct open_file *f = lookup(fd);
     if (!f) return -EBADF;
     if (f->kind != FD_DIR) return -ENOTDIR;
-    size_t dl = f->dir_length, used = 0;
+    size_t dl, used = 0;
+    const char *dp = dir_path(f, &dl);
     if (dl == 1) dl = 0; /* root: children start right after "/" */
     /* The offset counts entries (with duplicates of one child collapsed) seen so far. */
     uint64_t index = 0;
-    for (uint32_t i = 0; i < entry_count; i++) {
+    for (uint32_t i = 0; i < entry_count && !f->scratch; i++) {
         const char *p = pack + entries[i].path_offset;
         size_t pl = entries[i].path_length;
-        if (pl <= dl + 1 || memcmp(p, f->dir, dl) != 0 || p[dl] != '/') continue;
+        if (pl <= dl + 1 || memcmp(p, dp, dl) != 0 || p[dl] != '/') continue;
         const char *name = p + dl + 1;
         size_t nl = 0;
         while (dl + 1 + nl < pl && name[nl] != '/') nl++;
@@ -398,19 +533,24 @@ long kumo_getdents64(int fd, void *buf, size_t len)
         }
         if (seen) continue;
         if (index++ < f->offset) continue;
-        size_t reclen = (offsetof(struct dirent, d_name) + nl + 1 + 7) & ~(size_t)7;
-        if (used + reclen > len) {
-            if (used == 0) return -EINVAL;
-            break;
-        }
-        struct dirent *d = (struct dirent *)((char *)buf + used);
-        d->d_ino = i + 2;
-        d->d_off = (off_t)index;
-        d->d_reclen = (unsigned short)reclen;
-        d->d_type = is_subdir ? DT_DIR : DT_REG;
-        memcpy(d->d_name, name, nl);
-        d->d_name[nl] = 0;
-        used += reclen;
+        size_t added = put_dirent(buf, used, len, name, nl, i + 2, index, is_subdir);
+        if (!added) return used ? (long)used : -EINVAL;
+        used += added;
+        f->offset = index;
+    }
+    char abs[PATH_MAX_LEN];
+    memcpy(abs, dp, dl);
+    abs[dl] = 0;
+    if (dl == 0) memcpy(abs, "/", 2);
+    size_t nl;
+    int is_subdir;
+    for (uint64_t k = 0;; k++) {
+        const char *name = kumo_scratch_child(abs, k, &nl, &is_subdir);
+        if (!name) break;
+        if (index++ < f->offset) continue;
+        size_t added = put_dirent(buf, used, len, name, nl, (1ULL << 32) + k, index, is_subdir);
+        if (!added) return used ? (long)used : -EINVAL;
+        used += added;
         f->offset = index;
     }
     return (long)used;
@@ -422,7 +562,7 @@ long kumo_chdir(const char *path)
     char abs[PATH_MAX_LEN];
     int r = normalise(path, abs);
     if (r) return r;
-    if (!is_dir(abs)) return find_file(abs) ? -ENOTDIR : -ENOENT;
+    if (!any_dir(abs)) return find_file(abs) || kumo_scratch_find(abs) ? -ENOTDIR : -ENOENT;
     memcpy(cwd, abs, strlen(abs) + 1);
     return 0;
 }
@@ -432,8 +572,10 @@ long kumo_fchdir(int fd)
     struct open_file *d = lookup(fd);
     if (!d) return -EBADF;
     if (d->kind != FD_DIR) return -ENOTDIR;
-    memcpy(cwd, d->dir, d->dir_length);
-    cwd[d->dir_length] = 0;
+    size_t length;
+    const char *path = dir_path(d, &length);
+    memcpy(cwd, path, length);
+    cwd[length] = 0;
     return 0;
 }
 
@@ -444,4 +586,76 @@ long kumo_getcwd(char *buf, size_t size)
     if (size < n) return -ERANGE;
     memcpy(buf, cwd, n);
     return (long)n;
+}
+
+/* What a program creates and removes: only scratch files and directories; the tree is read-only. */
+
+/* Whether `abs` names something of the tree (or a device): EROFS for a change, EEXIST for a create. */
+static int in_tree(const char *abs)
+{
+    return find_file(abs) || is_dir(abs) || device_kind(abs) != FD_FREE || strcmp(abs, "/") == 0;
+}
+
+long kumo_mkdirat(int dirfd, const char *path)
+{
+    char abs[PATH_MAX_LEN];
+    int r = resolve(dirfd, path, abs);
+    if (r) return r;
+    if (in_tree(abs) || kumo_scratch_find(abs)) return -EEXIST;
+    long p = parent_ok(abs);
+    if (p) return p;
+    struct kumo_scratch *s;
+    return kumo_scratch_create(abs, 1, &s);
+}
+
+long kumo_unlinkat(int dirfd, const char *path, int flags)
+{
+    char abs[PATH_MAX_LEN];
+    int r = resolve(dirfd, path, abs);
+    if (r) return r;
+    if (in_tree(abs)) return -EROFS;
+    struct kumo_scratch *s = kumo_scratch_find(abs);
+    if (!s) return -ENOENT;
+    return kumo_scratch_unlink(s, !!(flags & AT_REMOVEDIR));
+}
+
+long kumo_renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned flags)
+{
+    char from[PATH_MAX_LEN], to[PATH_MAX_LEN];
+    int r = resolve(olddirfd, oldpath, from);
+    if (!r) r = resolve(newdirfd, newpath, to);
+    if (r) return r;
+    if (flags & ~(unsigned)RENAME_NOREPLACE) return -EINVAL;
+    if (in_tree(from) || in_tree(to)) return -EROFS;
+    struct kumo_scratch *s = kumo_scratch_find(from);
+    if (!s) return -ENOENT;
+    struct kumo_scratch *replaced = kumo_scratch_find(to);
+    if (replaced && replaced != s && (flags & RENAME_NOREPLACE)) return -EEXIST;
+    long p = parent_ok(to);
+    if (p) return p;
+    return kumo_scratch_rename(s, to, replaced);
+}
+
+long kumo_ftruncate(int fd, off_t size)
+{
+    struct open_file *f = lookup(fd);
+    if (!f) return -EBADF;
+    if (size < 0) return -EINVAL;
+    if (f->kind == FD_DIR) return -EISDIR;
+    if (f->kind != FD_SCRATCH) return f->kind == FD_FILE ? -EBADF : -EINVAL;
+    if ((f->flags & O_ACCMODE) == O_RDONLY) return -EBADF;
+    return kumo_scratch_truncate(f->scratch, (uint64_t)size);
+}
+
+long kumo_truncate(const char *path, off_t size)
+{
+    char abs[PATH_MAX_LEN];
+    int r = normalise(path, abs);
+    if (r) return r;
+    if (size < 0) return -EINVAL;
+    if (in_tree(abs)) return is_dir(abs) ? -EISDIR : -EROFS;
+    struct kumo_scratch *s = kumo_scratch_find(abs);
+    if (!s) return -ENOENT;
+    if (kumo_scratch_is_dir(s)) return -EISDIR;
+    return kumo_scratch_truncate(s, (uint64_t)size);
 }

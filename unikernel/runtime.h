@@ -11,8 +11,9 @@
 #define KUMO_LARGE __attribute__((section(".bss.kumo_large")))
 
 /* Which file uses which: hypercall.c nothing; console -> hypercall; clock ->
- * console, hypercall; exit -> clock, console, hypercall; files -> console;
- * syscall, boot and requests use the rest. No two files need each other. */
+ * console, hypercall; scratch -> memory, hypercall; exit -> clock, console,
+ * hypercall, scratch; files -> console, scratch; syscall, boot and requests
+ * use the rest. No two files need each other. */
 
 /* hypercall.c: the doorbell */
 void kumo_hypercall(enum kumo_hypercall nr, void *arg);
@@ -53,6 +54,34 @@ long kumo_faccessat(int dirfd, const char *path, int mode);
 long kumo_fcntl(int fd, int cmd, long arg);
 long kumo_dup(int fd, int min_fd, int exact);
 long kumo_getdents64(int fd, void *buf, size_t len);
+
+/* files.c, more: what a program creates and removes */
+long kumo_pwrite(int fd, const void *buf, size_t len, off_t off);
+long kumo_mkdirat(int dirfd, const char *path);
+long kumo_unlinkat(int dirfd, const char *path, int flags);
+long kumo_renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned flags);
+long kumo_ftruncate(int fd, off_t size);
+long kumo_truncate(const char *path, off_t size);
+
+/* scratch.c: files and directories a run creates, in guest memory */
+struct kumo_scratch;
+extern int kumo_scratch_export_at_exit;
+void kumo_scratch_init(void);
+struct kumo_scratch *kumo_scratch_find(const char *abs);
+long kumo_scratch_create(const char *abs, int dir, struct kumo_scratch **out);
+int kumo_scratch_is_dir(const struct kumo_scratch *n);
+uint64_t kumo_scratch_size(const struct kumo_scratch *n);
+uint64_t kumo_scratch_ino(const struct kumo_scratch *n);
+const char *kumo_scratch_path(const struct kumo_scratch *n);
+void kumo_scratch_hold(struct kumo_scratch *n);
+void kumo_scratch_release(struct kumo_scratch *n);
+long kumo_scratch_pread(struct kumo_scratch *n, void *buf, size_t len, uint64_t off);
+long kumo_scratch_pwrite(struct kumo_scratch *n, const void *buf, size_t len, uint64_t off);
+long kumo_scratch_truncate(struct kumo_scratch *n, uint64_t size);
+const char *kumo_scratch_child(const char *abs, uint64_t index, size_t *name_length, int *dir);
+long kumo_scratch_unlink(struct kumo_scratch *n, int rmdir);
+long kumo_scratch_rename(struct kumo_scratch *n, const char *to, struct kumo_scratch *replaced);
+void kumo_scratch_export(void);
 
 /* clock.c: time from the TSC, no exits */
 extern uint64_t kumo_tsc_entry;

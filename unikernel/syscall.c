@@ -131,6 +131,18 @@ long __kumo_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6
     case SYS_readv: return do_iov((int)a1, (const struct iovec *)a2, (int)a3, 0);
     case SYS_writev: return do_iov((int)a1, (const struct iovec *)a2, (int)a3, 1);
     case SYS_pread64: return kumo_pread((int)a1, (void *)a2, (size_t)a3, (off_t)a4);
+    case SYS_pwrite64: return kumo_pwrite((int)a1, (const void *)a2, (size_t)a3, (off_t)a4);
+    case SYS_creat: return kumo_openat(AT_FDCWD, (const char *)a1, O_CREAT | O_WRONLY | O_TRUNC);
+    case SYS_mkdir: return kumo_mkdirat(AT_FDCWD, (const char *)a1);
+    case SYS_mkdirat: return kumo_mkdirat((int)a1, (const char *)a2);
+    case SYS_unlink: return kumo_unlinkat(AT_FDCWD, (const char *)a1, 0);
+    case SYS_rmdir: return kumo_unlinkat(AT_FDCWD, (const char *)a1, AT_REMOVEDIR);
+    case SYS_unlinkat: return kumo_unlinkat((int)a1, (const char *)a2, (int)a3);
+    case SYS_rename: return kumo_renameat(AT_FDCWD, (const char *)a1, AT_FDCWD, (const char *)a2, 0);
+    case SYS_renameat: return kumo_renameat((int)a1, (const char *)a2, (int)a3, (const char *)a4, 0);
+    case SYS_renameat2: return kumo_renameat((int)a1, (const char *)a2, (int)a3, (const char *)a4, (unsigned)a5);
+    case SYS_ftruncate: return kumo_ftruncate((int)a1, (off_t)a2);
+    case SYS_truncate: return kumo_truncate((const char *)a1, (off_t)a2);
     case SYS_open: return kumo_openat(AT_FDCWD, (const char *)a1, (int)a2);
     case SYS_openat: return kumo_openat((int)a1, (const char *)a2, (int)a3);
     case SYS_close: return kumo_close((int)a1);

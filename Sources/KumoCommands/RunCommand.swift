@@ -30,6 +30,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("fpga-reconfigure"), help: "Modelled time to load a bitstream into the FPGA, e.g. 100ms.")
     var fpgaReconfigure: String = "100ms"
 
+    @Option(help: "A directory to copy the files and directories the function created (its scratch space) into when it exits.")
+    var output: String?
+
     @OptionGroup var common: CommonOptions
 
     @Argument(parsing: .postTerminator, help: "Arguments for the function, after --; they replace its default args.")
@@ -41,6 +44,7 @@ struct RunCommand: ParsableCommand {
             let (image, config) = try loadTarget(target, logger: common.logger())
             var options = config.runOptions(arguments: arguments.isEmpty ? nil : arguments)
             try applyOverrides(&options)
+            if let output { options.scratchOutput = try ScratchOutput(directory: output) }
             if let identity = config.fpga {
                 guard let seconds = Durations.parse(fpgaReconfigure), seconds >= 0, seconds <= 600 else {
                     throw BuildError.unsupported("--fpga-reconfigure '\(fpgaReconfigure)' is not a duration like 100ms (at most 10m)")

@@ -16,6 +16,8 @@ struct BootInfo {
     var random: [UInt8]
     var devices: [ManifestDevice]
     var workingDirectory: String?
+    /// The guest hands over its scratch files at exit (kumo,output).
+    var exportsScratch = false
 
     /// Writes the tree at KUMO_BOOTINFO_BASE in guest memory; returns its address.
     /// It is built in a host buffer sized to fit (fdt_create clears the whole
@@ -73,6 +75,7 @@ struct BootInfo {
         strings("kumo,argv", arguments)
         strings("kumo,env", environment)
         if let workingDirectory { strings("kumo,cwd", [workingDirectory]) }
+        if exportsScratch { u64("kumo,output", 1) }
         check(fdt_end_node(fdt))
         check(fdt_begin_node(fdt, "devices"))
         for device in devices {

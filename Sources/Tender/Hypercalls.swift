@@ -30,6 +30,8 @@ package final class HypercallContext {
     /// Persistent mode: a request was handed out and not yet answered.
     var requestPending = false
     var pendingRequest: GuestRequest?
+    /// `kumo run --output DIR`: where the guest's scratch files go at exit.
+    var scratchOutput: ScratchOutput?
     weak var watchdog: Watchdog?
 
     package init(memory: GuestMemory, input: GuestInput?, output: GuestOutput?, outputLimit: UInt64,
@@ -54,6 +56,7 @@ package final class HypercallContext {
         t[Int(KUMO_HC_RANDOM.rawValue)] = { (c, a) throws(HypercallFault) in try c.random(a) }
         t[Int(KUMO_HC_FPGA.rawValue)] = { (c, a) throws(HypercallFault) in try c.fpgaBatch(a) }
         t[Int(KUMO_HC_REQUEST.rawValue)] = { (c, a) throws(HypercallFault) in try c.nextRequest(a) }
+        t[Int(KUMO_HC_OUTPUT.rawValue)] = { (c, a) throws(HypercallFault) in try c.output(a) }
         return t
     }()
 

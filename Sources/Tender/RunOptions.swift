@@ -16,6 +16,8 @@ public struct RunOptions: Sendable {
     public var fpga: FPGAAttachment?
     /// Persistent mode: where requests come from, for an image whose manifest names `requests`.
     public var channel: (any InvocationChannel)?
+    /// `kumo run --output DIR`: the guest hands over its scratch files at exit.
+    public var scratchOutput: ScratchOutput?
 
     public static let defaultMemory: UInt64 = 64 << 20
     public static let defaultTimeout = 30.0

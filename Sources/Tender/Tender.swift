@@ -166,7 +166,8 @@ public struct Tender: Sendable {
             entry: image.entry, programHeaders: image.programHeaders, tscKHz: tscKHz,
             epochNanoseconds: Self.wallClockNanoseconds(), monotonicNanoseconds: Self.monotonicNanoseconds(),
             random: (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) },
-            devices: image.manifest.devices, workingDirectory: options.workingDirectory
+            devices: image.manifest.devices, workingDirectory: options.workingDirectory,
+            exportsScratch: options.scratchOutput != nil
         ).write(into: memory)
 
         Trace.mark("tender bootinfo")
@@ -181,6 +182,7 @@ public struct Tender: Sendable {
             output: image.manifest.has(.console) ? output : nil,
             outputLimit: options.outputLimit, deadline: deadline, timeoutSeconds: options.timeoutSeconds)
         context.fpga = session
+        context.scratchOutput = options.scratchOutput
         context.channel = image.manifest.has(.requests) ? options.channel : nil
         let watchdog = Watchdog(vcpu: vcpu, deadline: deadline)
         context.watchdog = watchdog

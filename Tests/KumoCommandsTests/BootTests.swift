@@ -1,4 +1,5 @@
 import Foundation
+import ArgumentParser
 import Logging
 import Testing
 @testable import KumoCommands
@@ -98,6 +99,88 @@ struct BootTests {
 
             """, "\(output.stdoutText)")
         #expect(output.stderrText == "written to /dev/stderr\n")
+    }
+
+    /// Files a program writes live in a scratch file system in guest memory: created anywhere
+    /// the carried tree has nothing, read back, seeked, truncated, renamed, listed and removed;
+    /// the carried tree stays read-only; filling the space is ENOSPC and the program goes on.
+    @Test func aProgramWritesReadsAndRemovesScratchFiles() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, output) = try boot("Tests/Fixtures/guests/scratch-files")
+        #expect(report.outcome == .exited(status: 0))
+        #expect(output.stdoutText == """
+            read back: sum=42
+            after seek: hello kumo!
+            truncated: size 5, end at 5
+            hole: 11 bytes, byte 7 is 0
+            appended: size 12
+            exclusive again: File exists
+            mkdir: ok
+            mkdir again: File exists
+            mkdir without parent: No such file or directory
+            rename: ok
+            old name: No such file or directory
+            new name: ok, size 12
+            ls /tmp/out: data.bin
+            rmdir non-empty: Directory not empty
+            unlink while open: ok
+            still readable: hello
+            rmdir: ok
+            write carried: Read-only file system
+            unlink carried: Read-only file system
+            rename carried: Read-only file system
+            writable: ok
+            ls /data: input.txt new.txt
+            ls /: data/ tmp/ result.txt
+            filled after some MiB: No space left on device
+            after unlink: room again
+            end
+
+            """, "\(output.stdoutText)")
+    }
+
+    /// `kumo run --output DIR` gets a copy of what the run created (its empty directories too).
+    @Test func kumoRunOutputCopiesTheScratchFilesBack() throws {
+        guard KVMRequirement.check() else { return }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("kumo-output-\(UUID().uuidString)").path + "/made"
+        defer { try? FileManager.default.removeItem(atPath: (out as NSString).deletingLastPathComponent) }
+        var command = try KumoCLI.parseAsRoot(["run", path("Tests/Fixtures/guests/scratch-files"), "--output", out])
+        #expect(throws: ExitCode(0)) { try command.run() }
+        #expect(try String(contentsOfFile: out + "/result.txt", encoding: .utf8) == "sum=42\n")
+        #expect(try String(contentsOfFile: out + "/data/new.txt", encoding: .utf8) == "made at run time\n")
+        #expect(FileManager.default.contents(atPath: out + "/tmp/empty") == Data())
+        var isDirectory: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: out + "/tmp/keep", isDirectory: &isDirectory) && isDirectory.boolValue)
+        // Removed files are gone; nothing of the carried tree is copied.
+        #expect(!FileManager.default.fileExists(atPath: out + "/tmp/out") && !FileManager.default.fileExists(atPath: out + "/data/input.txt"))
+    }
+
+    /// A guest's own export calls cannot leave the output directory; without --output the host keeps nothing.
+    @Test func scratchPathsThatLeaveTheOutputDirectoryAreRefused() throws {
+        guard KVMRequirement.check() else { return }
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("kumo-output-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let image = try Tender.loadImage(path: try builder.buildIfStale(directory: path("Tests/Fixtures/guests/bad-output")))
+        let config = try #require(ImageConfig.read(from: image))
+        var options = config.runOptions(arguments: nil)
+        options.scratchOutput = try ScratchOutput(directory: base + "/out")
+        let output = CapturedOutput()
+        let report = try Tender(logger: Logger(label: "test")).run(image: image, options: options, input: BytesInput(""), output: output)
+        #expect(report.outcome == .exited(status: 0))
+        #expect(output.stdoutText == """
+            dot-dot -22
+            relative -22
+            empty segment -22
+            dot -22
+            kept 0
+            below a file -20
+            directory 0
+
+            """, "\(output.stdoutText)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: base) == ["out"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: base + "/out/kept").sorted() == ["empty", "file.txt"])
+        let (_, unasked) = try boot("Tests/Fixtures/guests/bad-output")
+        #expect(unasked.stdoutText.split(separator: "\n").allSatisfy { $0.hasSuffix(" -1") }, "\(unasked.stdoutText)")
     }
 
     /// A workdir the image's file tree does not have is refused at build, saying why.

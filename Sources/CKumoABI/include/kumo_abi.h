@@ -28,7 +28,8 @@ enum kumo_hypercall {
     KUMO_HC_RANDOM = 5,    /* struct kumo_hc_io: fd ignored, fills data */
     KUMO_HC_FPGA = 6,      /* struct kumo_hc_fpga: a batch of FPGA commands (kumo_fpga.h) */
     KUMO_HC_REQUEST = 7,   /* struct kumo_hc_request: persistent mode's respond-and-wait */
-    KUMO_HC_COUNT = 8
+    KUMO_HC_OUTPUT = 8,    /* struct kumo_hc_output: a scratch file or directory, at exit (kumo run --output) */
+    KUMO_HC_COUNT = 9
 };
 
 #define KUMO_HC_ADDR(nr) (KUMO_DOORBELL_BASE + 8ULL * (uint64_t)(nr))
@@ -46,6 +47,20 @@ struct kumo_hc_exit {
     int32_t  signal;    /* non-zero: the guest died of this signal (abort, ...) */
     uint64_t tsc_entry; /* guest TSC at entry and at exit: guest time for benchmarks */
     uint64_t tsc_exit;
+};
+
+/* The scratch file system's copy-out: at exit, when the boot info has
+ * kumo,output, the guest hands over each directory and file it created. */
+#define KUMO_SCRATCH_PATH_MAX 512
+enum kumo_output_kind { KUMO_OUTPUT_FILE = 0, KUMO_OUTPUT_DIRECTORY = 1 };
+
+struct kumo_hc_output {
+    uint64_t path;      /* in: guest address of the absolute path, "/a/b" */
+    uint32_t path_len;  /* in: its bytes, without a NUL */
+    uint32_t kind;      /* in: enum kumo_output_kind */
+    uint64_t data;      /* in: the file's bytes (files only) */
+    uint64_t len;       /* in */
+    int64_t  ret;       /* out: 0, or -errno (the host did not keep it) */
 };
 
 struct kumo_hc_sleep {
