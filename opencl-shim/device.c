@@ -1,4 +1,7 @@
-/* clGetDeviceInfo: the FPGA's identity and limits, as the device model told them. */
+/* clGetDeviceInfo: the FPGA's identity and limits, as the device model told them.
+ * It is an OpenCL 3.0 device with none of 3.0's optional features (images, SVM,
+ * pipes, device-side enqueue, sub-groups, generic address space, program-scope
+ * globals), which 3.0 allows; every 3.0 query answers as such a device does. */
 #include "shim.h"
 
 #define UINT_INFO(v)  do { cl_uint x_ = (v); return shim_copy_info(size, value, size_ret, &x_, sizeof x_); } while (0)
@@ -6,6 +9,21 @@
 #define SIZE_INFO(v)  do { size_t x_ = (v); return shim_copy_info(size, value, size_ret, &x_, sizeof x_); } while (0)
 #define BOOL_INFO(v)  do { cl_bool x_ = (v); return shim_copy_info(size, value, size_ret, &x_, sizeof x_); } while (0)
 #define STRING_INFO(s) return shim_copy_string(size, value, size_ret, (s))
+#define NAME_VERSIONS(a) return shim_copy_info(size, value, size_ret, (a), sizeof (a))
+#define NO_NAME_VERSIONS() do { static const cl_name_version none_[1]; return shim_copy_info(size, value, size_ret, none_, 0); } while (0)
+
+/* The OpenCL C versions and optional 3.0 language features the card's compiler takes
+ * (the emulator's: the host's PoCL, which builds kernels for these). */
+static const cl_name_version c_versions[] = {
+    { CL_MAKE_VERSION(1, 0, 0), "OpenCL C" }, { CL_MAKE_VERSION(1, 1, 0), "OpenCL C" },
+    { CL_MAKE_VERSION(1, 2, 0), "OpenCL C" }, { CL_MAKE_VERSION(3, 0, 0), "OpenCL C" },
+};
+static const cl_name_version c_features[] = {
+    { CL_MAKE_VERSION(3, 0, 0), "__opencl_c_int64" }, { CL_MAKE_VERSION(3, 0, 0), "__opencl_c_fp64" },
+    { CL_MAKE_VERSION(3, 0, 0), "__opencl_c_atomic_order_acq_rel" },
+    { CL_MAKE_VERSION(3, 0, 0), "__opencl_c_atomic_order_seq_cst" },
+    { CL_MAKE_VERSION(3, 0, 0), "__opencl_c_atomic_scope_device" },
+};
 
 CL_API_ENTRY cl_int CL_API_CALL
 clGetDeviceInfo(cl_device_id device, cl_device_info param, size_t size, void *value, size_t *size_ret)
@@ -79,6 +97,35 @@ clGetDeviceInfo(cl_device_id device, cl_device_info param, size_t size, void *va
     case CL_DEVICE_REFERENCE_COUNT: UINT_INFO(1);
     case CL_DEVICE_PREFERRED_INTEROP_USER_SYNC: BOOL_INFO(CL_TRUE);
     case CL_DEVICE_PRINTF_BUFFER_SIZE: SIZE_INFO(1 << 20);
+    /* OpenCL 2.x and 3.0: optional features this card lacks, and their limits. */
+    case CL_DEVICE_NUMERIC_VERSION: UINT_INFO(CL_MAKE_VERSION(3, 0, 0));
+    case CL_DEVICE_EXTENSIONS_WITH_VERSION: case CL_DEVICE_ILS_WITH_VERSION:
+    case CL_DEVICE_BUILT_IN_KERNELS_WITH_VERSION: NO_NAME_VERSIONS();
+    case CL_DEVICE_OPENCL_C_ALL_VERSIONS: NAME_VERSIONS(c_versions);
+    case CL_DEVICE_OPENCL_C_FEATURES: NAME_VERSIONS(c_features);
+    case CL_DEVICE_IL_VERSION: STRING_INFO("");
+    case CL_DEVICE_LATEST_CONFORMANCE_VERSION_PASSED: STRING_INFO("v0000-01-01-00");  /* never submitted to Khronos */
+    case CL_DEVICE_ATOMIC_MEMORY_CAPABILITIES:
+        ULONG_INFO(CL_DEVICE_ATOMIC_ORDER_RELAXED | CL_DEVICE_ATOMIC_ORDER_ACQ_REL | CL_DEVICE_ATOMIC_ORDER_SEQ_CST |
+                   CL_DEVICE_ATOMIC_SCOPE_WORK_GROUP | CL_DEVICE_ATOMIC_SCOPE_DEVICE);
+    case CL_DEVICE_ATOMIC_FENCE_CAPABILITIES:
+        ULONG_INFO(CL_DEVICE_ATOMIC_ORDER_RELAXED | CL_DEVICE_ATOMIC_ORDER_ACQ_REL | CL_DEVICE_ATOMIC_ORDER_SEQ_CST |
+                   CL_DEVICE_ATOMIC_SCOPE_WORK_ITEM | CL_DEVICE_ATOMIC_SCOPE_WORK_GROUP | CL_DEVICE_ATOMIC_SCOPE_DEVICE);
+    case CL_DEVICE_PREFERRED_WORK_GROUP_SIZE_MULTIPLE: SIZE_INFO(1);
+    case CL_DEVICE_NON_UNIFORM_WORK_GROUP_SUPPORT: case CL_DEVICE_WORK_GROUP_COLLECTIVE_FUNCTIONS_SUPPORT:
+    case CL_DEVICE_GENERIC_ADDRESS_SPACE_SUPPORT: case CL_DEVICE_PIPE_SUPPORT:
+    case CL_DEVICE_SUB_GROUP_INDEPENDENT_FORWARD_PROGRESS: BOOL_INFO(CL_FALSE);
+    case CL_DEVICE_DEVICE_ENQUEUE_CAPABILITIES: ULONG_INFO(0);
+    case CL_DEVICE_SVM_CAPABILITIES: ULONG_INFO(0);
+    case CL_DEVICE_QUEUE_ON_DEVICE_PROPERTIES: ULONG_INFO(0);
+    case CL_DEVICE_QUEUE_ON_DEVICE_PREFERRED_SIZE: case CL_DEVICE_QUEUE_ON_DEVICE_MAX_SIZE:
+    case CL_DEVICE_MAX_ON_DEVICE_QUEUES: case CL_DEVICE_MAX_ON_DEVICE_EVENTS: case CL_DEVICE_MAX_PIPE_ARGS:
+    case CL_DEVICE_PIPE_MAX_ACTIVE_RESERVATIONS: case CL_DEVICE_PIPE_MAX_PACKET_SIZE: case CL_DEVICE_MAX_NUM_SUB_GROUPS:
+    case CL_DEVICE_MAX_READ_WRITE_IMAGE_ARGS: case CL_DEVICE_IMAGE_PITCH_ALIGNMENT:
+    case CL_DEVICE_IMAGE_BASE_ADDRESS_ALIGNMENT: case CL_DEVICE_PREFERRED_PLATFORM_ATOMIC_ALIGNMENT:
+    case CL_DEVICE_PREFERRED_GLOBAL_ATOMIC_ALIGNMENT: case CL_DEVICE_PREFERRED_LOCAL_ATOMIC_ALIGNMENT: UINT_INFO(0);
+    case CL_DEVICE_MAX_GLOBAL_VARIABLE_SIZE: case CL_DEVICE_GLOBAL_VARIABLE_PREFERRED_TOTAL_SIZE: SIZE_INFO(0);
+    case CL_DEVICE_HALF_FP_CONFIG: ULONG_INFO(0);
     default: return CL_INVALID_VALUE;
     }
 }

@@ -313,7 +313,7 @@ clGetSamplerInfo(cl_sampler sampler, cl_sampler_info param, size_t size, void *v
     return CL_INVALID_SAMPLER;
 }
 
-/* Pipes: the card has none (an OpenCL 1.2 device). */
+/* Pipes: the card has none (optional in OpenCL 3.0). */
 CL_API_ENTRY cl_mem CL_API_CALL
 clCreatePipe(cl_context context, cl_mem_flags flags, cl_uint packet_size, cl_uint max_packets,
              const cl_pipe_properties *properties, cl_int *errcode_ret)
@@ -328,7 +328,7 @@ clGetPipeInfo(cl_mem pipe, cl_pipe_info param, size_t size, void *value, size_t 
     return CL_INVALID_OPERATION;
 }
 
-/* Shared virtual memory: the card has none (an OpenCL 1.2 device). */
+/* Shared virtual memory: the card has none (optional in OpenCL 3.0). */
 CL_API_ENTRY void *CL_API_CALL clSVMAlloc(cl_context context, cl_svm_mem_flags flags, size_t size, cl_uint alignment)
 {
     return NULL;

@@ -112,6 +112,8 @@ clGetPlatformInfo(cl_platform_id platform, cl_platform_info param, size_t size, 
     case CL_PLATFORM_EXTENSIONS: return shim_copy_string(size, value, size_ret, "");
     case CL_PLATFORM_ICD_SUFFIX_KHR: return shim_copy_string(size, value, size_ret, "Kumo");
     case CL_PLATFORM_HOST_TIMER_RESOLUTION: { cl_ulong r = 0; return shim_copy_info(size, value, size_ret, &r, sizeof r); }
+    case CL_PLATFORM_NUMERIC_VERSION: { cl_version v = CL_MAKE_VERSION(3, 0, 0); return shim_copy_info(size, value, size_ret, &v, sizeof v); }
+    case CL_PLATFORM_EXTENSIONS_WITH_VERSION: { static const cl_name_version none[1]; return shim_copy_info(size, value, size_ret, none, 0); }
     default: return CL_INVALID_VALUE;
     }
 }

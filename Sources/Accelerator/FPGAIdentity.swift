@@ -39,10 +39,10 @@ public struct FPGAIdentity: Sendable, Equatable, Codable {
         }
         put(platformName, &info.platform_name)
         put(platformVendor, &info.platform_vendor)
-        put("OpenCL 1.2 Kumo", &info.platform_version)
+        put("OpenCL 3.0 Kumo", &info.platform_version)
         put(deviceName, &info.device_name)
         put(deviceVendor, &info.device_vendor)
-        put("OpenCL 1.2 Kumo", &info.device_version)
+        put("OpenCL 3.0 Kumo", &info.device_version)
         put("kumo 1 (\(backend.target))", &info.driver_version)
         info.device_type = deviceType.bits
         info.vendor_id = 0x10EE

@@ -43,6 +43,26 @@ struct FPGATests {
         }
     }
 
+    /// Every platform and device query of OpenCL 3.0's cl.h answers, as a 3.0 device without
+    /// the optional features does; a program built as OpenCL C 3.0 runs.
+    @Test func everyOpenCL30PlatformAndDeviceQueryAnswers() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, out) = try boot("Tests/Fixtures/guests/opencl-queries")
+        #expect(report.outcome == .exited(status: 0))
+        #expect(out.stdoutText == """
+            queries: 8 platform, 108 device, 0 failed
+            platform: OpenCL 3.0 Kumo, 3.0
+            device: OpenCL 3.0 Kumo, 3.0
+            OpenCL C: 1.0 1.1 1.2 3.0
+            features: __opencl_c_int64 __opencl_c_fp64 __opencl_c_atomic_order_acq_rel __opencl_c_atomic_order_seq_cst __opencl_c_atomic_scope_device
+            ILs: 0
+            svm 0, queue on host 3
+            unknown query: -30
+            CL3.0 build 0: 2 4 6 8
+
+            """, "\(out.stdoutText)")
+    }
+
     /// Every OpenCL 3.0 entry point links. What the card runs works (rect transfers, migration,
     /// buffers with properties, kernel clones, compile, context destructors); what it lacks answers
     /// with the specification's error code (CL_INVALID_OPERATION -59, CL_INVALID_VALUE -30,
