@@ -2,6 +2,7 @@
  * clFlush, clFinish, clWaitForEvents, markers and barriers. Callbacks run
  * on the program's own thread when the library learns an event's status
  * (the guest has one thread; OpenCL lets callbacks run on any). */
+#include <sched.h>
 #include <stdlib.h>
 #include "shim.h"
 
@@ -193,6 +194,7 @@ CL_API_ENTRY cl_int CL_API_CALL clReleaseEvent(cl_event e)
 CL_API_ENTRY cl_int CL_API_CALL clWaitForEvents(cl_uint n, const cl_event *list)
 {
     if (n == 0 || !list) return CL_INVALID_VALUE;
+    sched_yield();  /* a wait: the program's other threads get a turn first */
     cl_context context = NULL;
     for (cl_uint i = 0; i < n; i++) {
         if (!shim_valid(list[i], MAGIC_EVENT)) return CL_INVALID_EVENT;
@@ -288,6 +290,7 @@ CL_API_ENTRY cl_int CL_API_CALL clFlush(cl_command_queue q)
 CL_API_ENTRY cl_int CL_API_CALL clFinish(cl_command_queue q)
 {
     if (!shim_valid(q, MAGIC_QUEUE)) return CL_INVALID_COMMAND_QUEUE;
+    sched_yield();  /* a wait: the program's other threads get a turn first */
     struct kumo_fpga_cmd *cmd;
     if (!shim_command(KUMO_FPGA_FINISH, sizeof(struct kumo_fpga_id), 0, 0, q, 0, &cmd)) return CL_OUT_OF_RESOURCES;
     cl_int st = shim_submit(cmd);

@@ -304,7 +304,9 @@ long kumo_read(int fd, void *buf, size_t len)
     struct open_file *f = lookup(fd);
     if (!f) return -EBADF;
     switch (f->kind) {
-    case FD_STDIN: return kumo_console_read(buf, len);
+    case FD_STDIN:
+        kumo_thread_yield();  /* a read may block on the host: other threads get a turn first */
+        return kumo_console_read(buf, len);
     case FD_FILE:
     case FD_SCRATCH: {
         long n = kumo_pread(fd, buf, len, (off_t)f->offset);

@@ -12,8 +12,9 @@
 
 /* Which file uses which: hypercall.c nothing; console -> hypercall; clock ->
  * console, hypercall; scratch -> memory, hypercall; exit -> clock, console,
- * hypercall, scratch; files -> console, scratch; syscall, boot and requests
- * use the rest. No two files need each other. */
+ * hypercall, scratch; threads -> clock, console, exit, memory; files ->
+ * console, scratch, threads; syscall, boot and requests use the rest. No two
+ * files need each other. */
 
 /* hypercall.c: the doorbell */
 void kumo_hypercall(enum kumo_hypercall nr, void *arg);
@@ -82,6 +83,17 @@ const char *kumo_scratch_child(const char *abs, uint64_t index, size_t *name_len
 long kumo_scratch_unlink(struct kumo_scratch *n, int rmdir);
 long kumo_scratch_rename(struct kumo_scratch *n, const char *to, struct kumo_scratch *replaced);
 void kumo_scratch_export(void);
+
+/* threads.c: threads switched at blocking calls on the one vCPU */
+struct timespec;
+long kumo_clone(int (*func)(void *), void *stack, int flags, void *arg, int *ptid, void *tls, int *ctid);
+long kumo_futex(volatile int *word, int op, int val, const struct timespec *timeout, volatile int *word2, int val3);
+long kumo_thread_sleep(const struct timespec *request);
+void kumo_thread_yield(void);
+long kumo_gettid(void);
+long kumo_set_tid_address(int *clear);
+_Noreturn void kumo_thread_exit(int status);
+_Noreturn void kumo_thread_unmap_exit(void *base, size_t size);
 
 /* clock.c: time from the TSC, no exits */
 extern uint64_t kumo_tsc_entry;

@@ -184,19 +184,22 @@ long __kumo_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6
         if (a1) *(long *)a1 = ts.sec;
         return ts.sec;
     }
-    case SYS_nanosleep: return kumo_nanosleep((const void *)a1, (void *)a2);
+    case SYS_nanosleep: return kumo_thread_sleep((const struct timespec *)a1);
     case SYS_clock_nanosleep:
         if (a2 != 0) return -EINVAL; /* TIMER_ABSTIME is not supported */
-        return kumo_nanosleep((const void *)a3, (void *)a4);
-    case SYS_sched_yield: return 0;
+        return kumo_thread_sleep((const struct timespec *)a3);
+    case SYS_sched_yield: kumo_thread_yield(); return 0;
+    case SYS_futex: return kumo_futex((volatile int *)a1, (int)a2, (int)a3, (const struct timespec *)a4, (volatile int *)a5, (int)a6);
 
-    case SYS_exit: case SYS_exit_group: kumo_exit((int)a1, 0);
+    case SYS_exit: kumo_thread_exit((int)a1);
+    case SYS_exit_group: kumo_exit((int)a1, 0);
     case SYS_arch_prctl:
         if (a1 == ARCH_SET_FS) return set_fs((uintptr_t)a2);
         if (a1 == ARCH_GET_FS) return get_fs((uintptr_t *)a2);
         return -EINVAL;
-    case SYS_set_tid_address: return 1;
-    case SYS_getpid: case SYS_gettid: return 1;
+    case SYS_set_tid_address: return kumo_set_tid_address((int *)a1);
+    case SYS_getpid: return 1;
+    case SYS_gettid: return kumo_gettid();
     case SYS_getppid: return 0;
     case SYS_getuid: case SYS_geteuid: case SYS_getgid: case SYS_getegid: return 0;
     case SYS_uname: return uname_answer((struct utsname *)a1);
@@ -204,8 +207,8 @@ long __kumo_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6
 
     case SYS_rt_sigaction: case SYS_rt_sigprocmask: case SYS_sigaltstack: return 0;
     case SYS_kill: return (a1 == 1 || a1 == 0 || a1 == -1) ? signal_self((int)a2) : -ESRCH;
-    case SYS_tkill: return a1 == 1 ? signal_self((int)a2) : -ESRCH;
-    case SYS_tgkill: return (a1 == 1 && a2 == 1) ? signal_self((int)a3) : -ESRCH;
+    case SYS_tkill: return a1 == kumo_gettid() ? signal_self((int)a2) : -ESRCH;
+    case SYS_tgkill: return (a1 == 1 && a2 == kumo_gettid()) ? signal_self((int)a3) : -ESRCH;
     case SYS_getrlimit: return rlimit_answer((int)a1, (struct rlimit *)a2);
     case SYS_setrlimit: return 0;
     case SYS_prlimit64:
@@ -228,7 +231,6 @@ long __kumo_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6
     }
     case SYS_sysinfo: return sysinfo_answer((struct sysinfo *)a1);
     case SYS_membarrier: case SYS_rseq: return -ENOSYS; /* expected probes: no report */
-    case SYS_futex: return -ENOSYS;
 
     default:
         report_unsupported(n);

@@ -183,6 +183,39 @@ struct BootTests {
         #expect(unasked.stdoutText.split(separator: "\n").allSatisfy { $0.hasSuffix(" -1") }, "\(unasked.stdoutText)")
     }
 
+    /// pthreads on the one vCPU, switched at blocking calls: joins with results, a contended
+    /// mutex, a producer and consumers on a condition variable, thread-local storage, a sleeper
+    /// that lets the main thread run first, a timed wait, detached threads, 60 more at once.
+    @Test func threadsRunCooperativelyOnTheOneVCPU() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, output) = try boot("Tests/Fixtures/guests/threads")
+        #expect(report.outcome == .exited(status: 0))
+        #expect(output.stdoutText == """
+            counter 4000, thread results 38, main's local 7
+            consumed 55
+            order ab
+            timed wait: timed out
+            detached ran 1, tid differs 1
+            made and joined 60 more
+
+            """, "\(output.stdoutText)")
+    }
+
+    /// Threads that wait for each other end the run with a message, not a hang until the
+    /// timeout; a thread that calls exit ends the process while the others wait.
+    @Test func aDeadlockEndsTheRunAndExitFromAThreadEndsTheProcess() throws {
+        guard KVMRequirement.check() else { return }
+        let started = ContinuousClock.now
+        let (report, output) = try boot("Tests/Fixtures/guests/threads", arguments: ["deadlock"])
+        #expect(report.outcome == .signaled(6))
+        #expect(output.stdoutText == "main holds a, the other b\n")
+        #expect(output.stderrText.contains("kumo: deadlock: every thread waits for another"), "\(output.stderrText)")
+        #expect(ContinuousClock.now - started < .seconds(10), "the deadlock waited for the timeout")
+        let (exited, exitOutput) = try boot("Tests/Fixtures/guests/threads", arguments: ["exit"])
+        #expect(exited.outcome == .exited(status: 3))
+        #expect(exitOutput.stdoutText == "joining a thread that calls exit(3)\n")
+    }
+
     /// A workdir the image's file tree does not have is refused at build, saying why.
     @Test func aWorkdirOutsideTheFileTreeIsRefusedAtBuild() throws {
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent("kumo-workdir-\(UUID().uuidString)").path

@@ -1,10 +1,7 @@
-/* Kumo: only reached by a detached thread's exit, which cannot exist here. */
+/* Kumo: a detached thread's end; the runtime frees its stack once another
+ * thread runs (it is still running on it here). */
 .text
 .global __unmapself
 .type   __unmapself,@function
 __unmapself:
-	sub $8,%rsp
-	mov $60,%edi
-	xor %esi,%esi
-	call __kumo_syscall
-	hlt
+	jmp kumo_thread_unmap_exit
