@@ -3,17 +3,9 @@
 # change on the cold path), alternating in one run on the same machine (these machines are noisy).
 # Each side: a release `kumo serve`, hello deployed with keep-alive 0, requests 400 ms apart.
 # Usage: scripts/bench-cold-ab.sh OTHER_CHECKOUT [ROUNDS] [REQUESTS]
-set -euo pipefail
-THIS=$(cd "$(dirname "$0")/.." && pwd)
-OTHER=$(cd "${1:?usage: scripts/bench-cold-ab.sh OTHER_CHECKOUT [ROUNDS] [REQUESTS]}" && pwd)
+source "$(dirname "$0")/ab-setup.sh"
 ROUNDS=${2:-2}
 N=${3:-150}
-for side in "$OTHER" "$THIS"; do (cd "$side" && swift build -c release --product kumo >/dev/null); done
-WORK=$(mktemp -d /tmp/kumo-ab-XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
-cc -O2 "$THIS/scripts/gateway-load.c" -o "$WORK/gateway-load"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), kernel $(uname -r), $(date -u +%FT%TZ)"
-echo "A: $OTHER ($(git -C "$OTHER" rev-parse --short HEAD))   B: $THIS ($(git -C "$THIS" rev-parse --short HEAD))"
 for round in $(seq "$ROUNDS"); do
   for side in A B; do
     root=$OTHER; [ "$side" = B ] && root=$THIS

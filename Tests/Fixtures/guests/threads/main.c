@@ -155,7 +155,8 @@ int main(int argc, char **argv)
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_t d;
     pthread_create(&d, &attr, detached, NULL);
-    for (int i = 0; i < 10 && !detached_ran; i++) sched_yield();
+    struct timespec ms = { 0, 1000000L };
+    for (int i = 0; i < 1000 && !detached_ran; i++) nanosleep(&ms, NULL);  /* natively it runs on another core */
     printf("detached ran %d, tid differs %d\n", detached_ran, (int)(pthread_self() != d));
 
     pthread_t many[60];
