@@ -25,7 +25,8 @@ apt-get update -q
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
   build-essential binutils make libfdt-dev dpkg-dev \
   opencl-headers ocl-icd-opencl-dev pocl-opencl-icd libxml2 \
-  libsqlite3-dev libseccomp-dev libvirt-dev curl python3 etcd-server
+  libsqlite3-dev libseccomp-dev libvirt-dev curl python3 etcd-server \
+  g++ gcc-12-source opencl-clhpp-headers
 
 if [ ! -e /dev/kvm ]; then
   echo "setup.sh: warning: /dev/kvm is missing; kumo run and the boot tests need KVM" >&2

@@ -16,6 +16,8 @@ public struct CarriedFile: Equatable, Sendable, Codable {
 }
 
 public enum Accelerator: String, Sendable, Codable { case none, fpga }
+/// What `.c` sources are compiled as: C, or C++ (vendors' helpers named `.c` are built with g++).
+public enum SourceLanguage: String, Sendable, Codable { case c, cxx = "c++" }
 public enum InvocationMode: String, Sendable, Codable { case run, persistent }
 
 /// function.yaml, validated. Every key is checked; an unknown one is an error.
@@ -31,6 +33,8 @@ public struct FunctionSpec: Equatable, Sendable {
     public var env: [String: String] = [:]
     public var accelerator: Accelerator = .none
     public var bitstream: String?
+    /// The name the bitstream has in /bitstreams (default: NAME.xclbin).
+    public var bitstreamFile: String?
     public var mode: InvocationMode = .run
     /// What the FPGA says it is (accelerator: fpga only).
     public var fpga: FPGAIdentity?
@@ -40,6 +44,16 @@ public struct FunctionSpec: Equatable, Sendable {
     /// The guest's current directory at start: relative opens resolve against it. A
     /// directory of the carried file tree (`kumo build` checks), or "/".
     public var workdir: String?
+    /// `language: c++`: `.c` sources are compiled as C++ too (`.cpp`, `.cc`, `.cxx` always are).
+    public var language: SourceLanguage = .c
+
+    /// Whether `source` is compiled with g++ (and the image linked with the C++ library).
+    public func isCxx(_ source: String) -> Bool {
+        let ext = (source as NSString).pathExtension
+        return FunctionSpec.cxxExtensions.contains(ext) || (language == .cxx && ext == "c")
+    }
+
+    public static let cxxExtensions: Set<String> = ["cpp", "cc", "cxx"]
 
     public init(name: String, sources: [String]) {
         self.name = name
@@ -47,7 +61,7 @@ public struct FunctionSpec: Equatable, Sendable {
     }
 
     public static let keys = ["name", "sources", "cflags", "files", "memory", "timeout", "output_limit",
-                              "args", "env", "accelerator", "bitstream", "mode", "fpga", "idempotent", "workdir"]
+                              "args", "env", "accelerator", "bitstream", "mode", "fpga", "idempotent", "workdir", "language", "bitstream_file"]
 
     /// Reads `function.yaml` in `directory`.
     public static func load(directory: String) throws(SpecError) -> FunctionSpec {
@@ -79,7 +93,7 @@ public struct FunctionSpec: Equatable, Sendable {
             fields[key] = v
         }
         guard let nameNode = fields["name"] else { throw p.error("name", "is required") }
-        guard let sourcesNode = fields["sources"] else { throw p.error("sources", "is required: the C files to compile") }
+        guard let sourcesNode = fields["sources"] else { throw p.error("sources", "is required: the C or C++ files to compile") }
         var spec = FunctionSpec(name: try p.name(nameNode), sources: try p.sources(sourcesNode))
         if let n = fields["cflags"] { spec.cflags = try p.strings(n, "cflags") }
         if let n = fields["files"] { spec.files = try p.files(n) }
@@ -90,19 +104,24 @@ public struct FunctionSpec: Equatable, Sendable {
         if let n = fields["env"] { spec.env = try p.environment(n) }
         if let n = fields["accelerator"] { spec.accelerator = try p.choice(n, "accelerator") }
         if let n = fields["bitstream"] { spec.bitstream = try p.bitstream(n) }
+        if let n = fields["bitstream_file"] { spec.bitstreamFile = try p.bitstreamFile(n) }
         if let n = fields["fpga"] { spec.fpga = try p.fpgaIdentity(n) }
         if let n = fields["mode"] { spec.mode = try p.choice(n, "mode") }
         if let n = fields["idempotent"] { spec.idempotent = try p.boolean(n, "idempotent") }
         if let n = fields["workdir"] { spec.workdir = try p.guestDirectory(n, "workdir") }
+        if let n = fields["language"] { spec.language = try p.choice(n, "language") }
         if spec.accelerator == .none, spec.bitstream != nil {
             throw p.error("bitstream", "needs accelerator: fpga")
+        }
+        if spec.bitstream == nil, spec.bitstreamFile != nil {
+            throw p.error("bitstream_file", "needs bitstream: the file name is that bitstream's")
         }
         if spec.accelerator == .none, spec.fpga != nil {
             throw p.error("fpga", "needs accelerator: fpga")
         }
         if spec.accelerator == .fpga, spec.fpga == nil { spec.fpga = FPGAIdentity() }
         if let b = spec.bitstream, spec.env["KUMO_BITSTREAM"] == nil {
-            let file = b.hasSuffix(".xclbin") ? (b as NSString).lastPathComponent : b + ".xclbin"
+            let file = spec.bitstreamFile ?? (b.hasSuffix(".xclbin") ? (b as NSString).lastPathComponent : b + ".xclbin")
             spec.env["KUMO_BITSTREAM"] = "/bitstreams/" + file
         }
         return spec

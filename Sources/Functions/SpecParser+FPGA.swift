@@ -51,4 +51,15 @@ extension SpecParser {
         guard s.hasSuffix(".xclbin") else { throw error("bitstream", "'\(s)' must be an .xclbin file") }
         return try relativeFile(node, "bitstream")
     }
+
+    /// The file name the bitstream has in /bitstreams, as vendors' host code derives it
+    /// (e.g. krnl_vadd.hw.xilinx_u250_gen3x16_4_1.xclbin).
+    func bitstreamFile(_ node: Node) throws(SpecError) -> String {
+        let s = try scalar(node, "bitstream_file")
+        guard s.hasSuffix(".xclbin"), s.count > 7, s.count < 256, s.first != ".",
+              s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
+            throw error("bitstream_file", "'\(s)' must be a file name ending in .xclbin (letters, digits, '.', '_' and '-')")
+        }
+        return s
+    }
 }

@@ -47,11 +47,12 @@ struct SpecParser {
 
     func sources(_ node: Node) throws(SpecError) -> [String] {
         let list = try strings(node, "sources")
-        guard !list.isEmpty else { throw error("sources", "must name at least one C file") }
+        guard !list.isEmpty else { throw error("sources", "must name at least one C or C++ file") }
         for s in list {
             _ = try relativeFile(node, "sources", value: s)
-            guard s.hasSuffix(".c") || s.hasSuffix(".S") || s.hasSuffix(".s") else {
-                throw error("sources", "'\(s)' is not a C (.c) or assembly (.S) file")
+            let ext = (s as NSString).pathExtension
+            guard ["c", "S", "s"].contains(ext) || FunctionSpec.cxxExtensions.contains(ext) else {
+                throw error("sources", "'\(s)' is not a C (.c), C++ (.cpp, .cc, .cxx) or assembly (.S) file")
             }
         }
         return list
@@ -153,6 +154,7 @@ struct SpecParser {
 protocol CaseIterableByName { static var names: [String] { get } }
 extension Accelerator: CaseIterableByName { static var names: [String] { ["none", "fpga"] } }
 extension InvocationMode: CaseIterableByName { static var names: [String] { ["run", "persistent"] } }
+extension SourceLanguage: CaseIterableByName { static var names: [String] { ["c", "c++"] } }
 
 /// "64M", "512K", "1G", "1048576".
 public enum Sizes {

@@ -53,11 +53,12 @@ enum BitstreamFiles {
         } catch { throw BuildError.unsupported("cannot write \(output): \(error.localizedDescription)") }
     }
 
-    static func carried(_ path: String) throws -> (destination: String, data: [UInt8], mode: UInt32) {
+    /// `name`: the file name it has in /bitstreams (default: the file's own).
+    static func carried(_ path: String, as name: String? = nil) throws -> (destination: String, data: [UInt8], mode: UInt32) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw BuildError.unsupported("cannot read bitstream \(path)")
         }
-        return (guestDirectory + "/" + (path as NSString).lastPathComponent, [UInt8](data), 0o444)
+        return (guestDirectory + "/" + (name ?? (path as NSString).lastPathComponent), [UInt8](data), 0o444)
     }
 
     /// The xclbin's uuid: what a card's fabric holds once it is loaded.

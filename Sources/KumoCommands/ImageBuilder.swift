@@ -61,12 +61,15 @@ public struct ImageBuilder {
         catch { throw BuildError.unsupported("cannot create \(objects): \(error.localizedDescription)") }
 
         var objectFiles: [String] = []
+        // C++ sources need Kumo's libstdc++, built the first time a function has one.
+        let cxx = try spec.sources.contains(where: spec.isCxx) ? toolchain.cxx() : nil
         for (i, source) in spec.sources.enumerated() {
             progress("compiling \(source)")
             let object = (objects as NSString).appendingPathComponent("\(i)-\((source as NSString).lastPathComponent).o")
             let sourcePath = (directory as NSString).appendingPathComponent(source)
+            let (compiler, languageFlags) = spec.isCxx(source) ? ("g++", cxx?.compileFlags ?? []) : ("cc", [])
             // In the function directory: relative paths in cflags (-I, -include) are the function's.
-            let r = try ProcessRunner.run("cc", toolchain.compileFlags + spec.cflags + ["-c", sourcePath, "-o", object],
+            let r = try ProcessRunner.run(compiler, languageFlags + toolchain.compileFlags + spec.cflags + ["-c", sourcePath, "-o", object],
                                           captureStdout: false, in: directory)
             guard r.status == 0 else { throw BuildError.compileFailed(source: source) }
             objectFiles.append(object)
@@ -76,7 +79,7 @@ public struct ImageBuilder {
         var bitstreamUUID: String?
         if let bitstream = spec.bitstream {
             let path = try BitstreamFiles.ensure(bitstream, directory: directory, root: toolchain.root, progress: progress)
-            let carried = try BitstreamFiles.carried(path)
+            let carried = try BitstreamFiles.carried(path, as: spec.bitstreamFile)
             bitstreamUUID = try BitstreamFiles.uuid(carried.data, path: path)
             files.append(carried)
         }
@@ -95,7 +98,7 @@ public struct ImageBuilder {
         progress("linking \(spec.name)")
         let temporary = image + ".tmp"
         let link = try ProcessRunner.run("cc", toolchain.linkArguments(objects: objectFiles, output: temporary,
-                                                                                openCL: spec.accelerator == .fpga), captureStdout: false)
+                                                                       openCL: spec.accelerator == .fpga, cxx: cxx), captureStdout: false)
         guard link.status == 0 else { throw BuildError.linkFailed }
         try Self.refuseSyscallInstructions(temporary)
         _ = try Tender.loadImage(path: temporary)  // what the tender will accept

@@ -216,6 +216,30 @@ struct BootTests {
         #expect(exitOutput.stdoutText == "joining a thread that calls exit(3)\n")
     }
 
+    /// C++ with Kumo's libstdc++: static constructors and destructors, iostream, strings,
+    /// vectors, smart pointers, exceptions, RTTI, chrono and std::thread; a `.c` helper
+    /// built as C++ (`language: c++`). An exception nobody catches ends the run with 134
+    /// and its type and message on stderr, as natively.
+    @Test func cxxProgramsRunAndAnUncaughtExceptionIsNamed() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, output) = try boot("Tests/Fixtures/guests/cpp-features")
+        #expect(report.outcome == .exited(status: 0))
+        #expect(output.stdoutText == """
+            static constructor ran
+            hello, C++!
+            3 squares, total area 14
+            exception: thrown and caught
+            rtti: 1 1
+            threads: sum 10, clock moved 1
+            static destructor ran
+
+            """, "\(output.stdoutText)")
+        let (thrown, thrownOutput) = try boot("Tests/Fixtures/guests/cpp-features", arguments: ["throw"])
+        #expect(thrown.outcome == .signaled(6))
+        #expect(thrownOutput.stderrText.contains("terminate called after throwing an instance of 'std::logic_error'"))
+        #expect(thrownOutput.stderrText.contains("what():  nobody catches this"), "\(thrownOutput.stderrText)")
+    }
+
     /// A workdir the image's file tree does not have is refused at build, saying why.
     @Test func aWorkdirOutsideTheFileTreeIsRefusedAtBuild() throws {
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent("kumo-workdir-\(UUID().uuidString)").path

@@ -43,6 +43,19 @@ struct FPGATests {
         }
     }
 
+    /// Host code as FPGA vendors write it, in C++ with the Khronos bindings: the platform found
+    /// by name, the first accelerator, an .xclbin named after CL_DEVICE_NAME, profiling events.
+    @Test func aVendorStyleCxxHostProgramRuns() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, out) = try boot("examples/vadd-cpp")
+        #expect(report.outcome == .exited(status: 0), "\(out.stderrText)")
+        #expect(out.stdoutText == """
+            device xilinx:u250:gen3x16:4.1, loading /bitstreams/krnl_vadd.hw.xilinx_u250_gen3x16_4_1.xclbin
+            vadd 65536 elements: PASS (0 wrong), kernel timed
+
+            """, "\(out.stdoutText)")
+    }
+
     /// Every platform and device query of OpenCL 3.0's cl.h answers, as a 3.0 device without
     /// the optional features does; a program built as OpenCL C 3.0 runs.
     @Test func everyOpenCL30PlatformAndDeviceQueryAnswers() throws {

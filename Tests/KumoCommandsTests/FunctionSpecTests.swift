@@ -96,6 +96,28 @@ struct FunctionSpecTests {
         #expect(error("name: f\nsources: [main.c]\nidempotent: maybe\n")?.key == "idempotent")
         #expect(error("name: f\nsources: [main.c]\nworkdir: data\n")?.key == "workdir")
         #expect(error("name: f\nsources: [main.c]\nworkdir: /data/../etc\n")?.key == "workdir")
+        #expect(error("name: f\nsources: [main.c]\nlanguage: rust\n")?.key == "language")
+        #expect(error("name: f\nsources: [main.c, main.java]\n")?.key == "sources")
+        #expect(error("name: f\nsources: [main.c]\naccelerator: fpga\nbitstream_file: k.xclbin\n")?.key == "bitstream_file")
+        #expect(error("name: f\nsources: [main.c]\naccelerator: fpga\nbitstream: vadd\nbitstream_file: ../k.xclbin\n")?.key == "bitstream_file")
+        #expect(error("name: f\nsources: [main.c]\naccelerator: fpga\nbitstream: vadd\nbitstream_file: k.bin\n")?.key == "bitstream_file")
+    }
+
+    /// C++ sources by extension, and `.c` ones as C++ with `language: c++` (vendors' helpers).
+    @Test func cxxSourcesAndANamedBitstream() throws {
+        FileManager.default.createFile(atPath: directory + "/host.cpp", contents: Data())
+        let plain = try parse("name: f\nsources: [main.c, host.cpp]\n")
+        #expect(plain.isCxx("host.cpp") && !plain.isCxx("main.c") && plain.language == .c)
+        let vendor = try parse("""
+            name: f
+            sources: [main.c, host.cpp]
+            language: c++
+            accelerator: fpga
+            bitstream: vadd
+            bitstream_file: krnl_vadd.hw.xilinx_u250_gen3x16_4_1.xclbin
+            """)
+        #expect(vendor.isCxx("main.c") && vendor.isCxx("host.cpp") && vendor.language == .cxx)
+        #expect(vendor.env["KUMO_BITSTREAM"] == "/bitstreams/krnl_vadd.hw.xilinx_u250_gen3x16_4_1.xclbin")
     }
 
     @Test func malformedYAMLIsReported() {

@@ -39,6 +39,8 @@ struct NativeEquivalenceTests {
         Program(directory: "Tests/Fixtures/native/textbook-saxpy"),
         Program(directory: "Tests/Fixtures/native/bench-histogram", writes: ["histogram.txt"]),
         Program(directory: "Tests/Fixtures/guests/threads"),
+        Program(directory: "Tests/Fixtures/guests/cpp-features"),
+        Program(directory: "Tests/Fixtures/native/cpp-saxpy"),
     ]
 
     struct Outcome {
@@ -97,8 +99,10 @@ struct NativeEquivalenceTests {
             }
         }
         let binary = work + "/native"
-        let compile = try Self.run("/usr/bin/cc", ["-O2", "-std=gnu11"] + spec.cflags + spec.sources + ["-o", binary, "-lOpenCL", "-lm", "-lpthread"],
-                                   in: directory)
+        // g++ compiles .c files as C++ too, as `language: c++` asks.
+        let cxx = spec.sources.contains(where: spec.isCxx)
+        let compile = try Self.run(cxx ? "/usr/bin/g++" : "/usr/bin/cc", ["-O2"] + (cxx ? [] : ["-std=gnu11"]) + spec.cflags + spec.sources
+                                   + ["-o", binary, "-lOpenCL", "-lm", "-lpthread"], in: directory)
         #expect(compile.status == 0, "\(program): the native build failed: \(String(decoding: compile.stderr, as: UTF8.self))")
         let arguments = (program.arguments ?? spec.args).map { $0.hasPrefix("/") ? tree + $0 : $0 }
         let start = tree + (spec.workdir ?? "")
