@@ -332,8 +332,7 @@ long kumo_write(int fd, const void *buf, size_t len)
         if (n > 0) f->offset = at + (uint64_t)n;
         return n;
     }
-    if (f->kind == FD_FILE) return -EBADF;  /* opened read-only: the tree cannot be written */
-    return -EBADF;
+    return -EBADF;  /* stdin, a directory, or a file of the tree (opened read-only: it cannot be written) */
 }
 
 long kumo_pwrite(int fd, const void *buf, size_t len, off_t off)
