@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Serverless workload traces shaped like the Azure Functions 2019 trace (Shahrad et al.,
+"Serverless in the Wild", USENIX ATC'20): generated deterministically from a seed, written
+as CSV, and checked line by line.
+
+  scripts/trace.py generate --seed 7 --functions 120 --minutes 30 --out trace.csv
+  scripts/trace.py check trace.csv
+
+The CSV has two kinds of rows, functions first:
+  f,NAME,KIND,BITSTREAM,MEMORY_MB     KIND: run | persistent | fpga; BITSTREAM: empty unless fpga
+  i,TIME_MS,NAME,DURATION_MS          an invocation, in time order
+
+The published shape it follows: daily invocation rates spread over eight orders of magnitude
+with a heavy skew (the busiest few functions take most invocations, ~45% are invoked at most
+once an hour); timer-triggered functions at fixed periods; inter-arrival times with a
+coefficient of variation mostly at or under 1 and a heavy tail; execution times log-normal
+with a median around a second. Durations are the trace's own: a replayer scales them.
+"""
+import argparse
+import csv
+import math
+import random
+import sys
+
+KINDS = ("run", "persistent", "fpga")
+BITSTREAMS = ("vadd", "matmul", "sobel")  # fewer than FPGA functions, more than a node's cards
+TIMER_PERIODS_S = (60, 300, 600, 1800, 3600)
+
+
+class TraceError(Exception):
+    pass
+
+
+def daily_rate(rng, busiest):
+    """Invocations per day: ~45% at most hourly (<= 24/day, down to one in ten days), the
+    rest log-uniform up to `busiest` (the real trace reaches 10^8; a 2-core replay cannot)."""
+    if rng.random() < 0.45:
+        return 10 ** rng.uniform(-1.0, math.log10(24))
+    return 10 ** rng.uniform(math.log10(24), math.log10(busiest))
+
+
+def arrivals(rng, kind_of_trigger, rate_per_s, horizon_s):
+    """Arrival times in seconds: timers periodic with a little jitter; others renewal
+    processes with gamma inter-arrivals (CV <= 1), a few with a heavy log-normal tail."""
+    times = []
+    if kind_of_trigger == "timer":
+        period = rng.choice(TIMER_PERIODS_S)
+        t = rng.uniform(0, period)
+        while t < horizon_s:
+            times.append(t + rng.uniform(0, 0.05))
+            t += period
+        return times
+    mean = 1.0 / rate_per_s
+    heavy = kind_of_trigger == "bursty"
+    t = rng.expovariate(1.0 / mean) if mean < horizon_s * 10 else rng.uniform(0, horizon_s * 10)
+    while t < horizon_s:
+        times.append(t)
+        if heavy:  # CV > 1: log-normal with the same mean
+            sigma = 1.5
+            gap = rng.lognormvariate(math.log(mean) - sigma * sigma / 2, sigma)
+        else:      # CV = 1/sqrt(k) <= 1
+            k = rng.choice((1.0, 2.0, 4.0))
+            gap = rng.gammavariate(k, mean / k)
+        t += gap
+    return times
+
+
+def generate(seed, functions, minutes, busiest=1e5):
+    rng = random.Random(seed)
+    horizon_s = minutes * 60.0
+    table = []
+    for n in range(functions):
+        kind = rng.choices(KINDS, weights=(0.6, 0.25, 0.15))[0]
+        bitstream = rng.choice(BITSTREAMS) if kind == "fpga" else ""
+        memory = rng.choice((16, 32, 64, 128))
+        table.append((f"fn-{n:03d}", kind, bitstream, memory))
+    rows = []
+    for name, kind, _, _ in table:
+        trigger = rng.choices(("timer", "steady", "bursty"), weights=(0.2, 0.65, 0.15))[0]
+        rate = daily_rate(rng, busiest) / 86400.0
+        median_ms = 10 ** rng.gauss(math.log10(1000), 0.6)  # per function; median of medians ~1 s
+        for t in arrivals(rng, trigger, rate, horizon_s):
+            duration = max(1.0, rng.lognormvariate(math.log(median_ms), 0.5))
+            rows.append((t * 1000.0, name, duration))
+    rows.sort(key=lambda r: (r[0], r[1]))
+    return table, rows
+
+
+def write(path, table, rows):
+    with open(path, "w", newline="") as out:
+        w = csv.writer(out)
+        for name, kind, bitstream, memory in table:
+            w.writerow(["f", name, kind, bitstream, memory])
+        for t, name, duration in rows:
+            w.writerow(["i", f"{t:.3f}", name, f"{duration:.3f}"])
+
+
+def read(path):
+    """The trace's functions and invocations; TraceError naming the line for anything wrong."""
+    functions, invocations = {}, []
+    last = -1.0
+    with open(path, newline="") as f:
+        for number, row in enumerate(csv.reader(f), start=1):
+            def fail(why):
+                raise TraceError(f"{path}:{number}: {why}")
+            if not row or row[0].startswith("#"):
+                continue
+            if row[0] == "f":
+                if invocations:
+                    fail("a function row after the invocations began: list functions first")
+                if len(row) != 5:
+                    fail("a function row has 5 fields: f,NAME,KIND,BITSTREAM,MEMORY_MB")
+                _, name, kind, bitstream, memory = row
+                if not name or name in functions:
+                    fail(f"function '{name}' is empty or declared twice")
+                if kind not in KINDS:
+                    fail(f"kind '{kind}' is not one of {', '.join(KINDS)}")
+                if (kind == "fpga") != bool(bitstream):
+                    fail("a bitstream goes with kind fpga, and only with it")
+                if not memory.isdigit() or not 8 <= int(memory) <= 2048:
+                    fail(f"memory '{memory}' is not a number of MB in 8..2048")
+                functions[name] = (kind, bitstream, int(memory))
+            elif row[0] == "i":
+                if len(row) != 4:
+                    fail("an invocation row has 4 fields: i,TIME_MS,NAME,DURATION_MS")
+                _, time_text, name, duration_text = row
+                try:
+                    t, duration = float(time_text), float(duration_text)
+                except ValueError:
+                    fail("time and duration must be numbers of milliseconds")
+                if not (math.isfinite(t) and math.isfinite(duration)):
+                    fail("time and duration must be finite")
+                if t < 0:
+                    fail(f"negative time {time_text}")
+                if duration < 0:
+                    fail(f"negative duration {duration_text}")
+                if t < last:
+                    fail(f"time {time_text} comes before the previous row's {last:.3f}: the trace must be sorted")
+                if name not in functions:
+                    fail(f"unknown function '{name}' (not declared by an f row)")
+                last = t
+                invocations.append((t, name, duration))
+            else:
+                fail(f"a row starts with 'f' (a function) or 'i' (an invocation), not '{row[0]}'")
+    if not invocations:
+        raise TraceError(f"{path}: no invocations")
+    return functions, invocations
+
+
+def describe(functions, invocations):
+    """The shape, as the paper reports it: share of functions at most hourly, the busiest
+    1%'s share of invocations, median duration, inter-arrival CVs."""
+    per = {}
+    for t, name, _ in invocations:
+        per.setdefault(name, []).append(t)
+    horizon_h = max(t for t, _, _ in invocations) / 3_600_000.0 or 1.0
+    # At most hourly: no more invocations than whole hours in the trace (at least one).
+    hourly = sum(1 for name in functions if len(per.get(name, [])) <= max(1.0, horizon_h))
+    counts = sorted((len(v) for v in per.values()), reverse=True)
+    top = max(1, len(functions) // 5)
+    durations = sorted(d for _, _, d in invocations)
+    cvs = []
+    for times in per.values():
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        if len(gaps) >= 10:
+            mean = sum(gaps) / len(gaps)
+            sd = math.sqrt(sum((g - mean) ** 2 for g in gaps) / len(gaps))
+            cvs.append(sd / mean if mean else 0.0)
+    kinds = {k: sum(1 for v in functions.values() if v[0] == k) for k in KINDS}
+    bitstreams = len({v[1] for v in functions.values() if v[1]})
+    return (f"functions={len(functions)} invocations={len(invocations)} "
+            f"at_most_hourly={hourly / len(functions):.2f} top20pct_share={sum(counts[:top]) / len(invocations):.2f} "
+            f"median_duration_ms={durations[len(durations) // 2]:.0f} "
+            f"cv_le_1={(sum(1 for c in cvs if c <= 1.0) / len(cvs)) if cvs else 0:.2f} "
+            f"run={kinds['run']} persistent={kinds['persistent']} fpga={kinds['fpga']} bitstreams={bitstreams}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("generate", help="write a trace")
+    g.add_argument("--seed", type=int, default=7)
+    g.add_argument("--functions", type=int, default=120)
+    g.add_argument("--minutes", type=float, default=30.0)
+    g.add_argument("--busiest", type=float, default=1e5, help="the busiest function's invocations per day")
+    g.add_argument("--out", required=True)
+    c = sub.add_parser("check", help="validate a trace and print its shape")
+    c.add_argument("trace")
+    args = parser.parse_args()
+    try:
+        if args.command == "generate":
+            if not 1 <= args.functions <= 100_000 or not 0 < args.minutes <= 24 * 60 or not 24 < args.busiest <= 1e9:
+                raise TraceError("--functions must be 1..100000, --minutes in (0, 1440], --busiest in (24, 1e9]")
+            table, rows = generate(args.seed, args.functions, args.minutes, args.busiest)
+            write(args.out, table, rows)
+            functions, invocations = read(args.out)
+        else:
+            functions, invocations = read(args.trace)
+        print(describe(functions, invocations))
+    except (TraceError, OSError) as e:
+        print(f"trace: {e}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
