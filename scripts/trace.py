@@ -5,6 +5,7 @@ as CSV, and checked line by line.
 
   scripts/trace.py generate --seed 7 --functions 120 --minutes 30 --out trace.csv
   scripts/trace.py check trace.csv
+  scripts/trace.py replay trace.csv --policy fixed-10m --speedup 3   (against $KUMO_GATEWAY)
 
 The CSV has two kinds of rows, functions first:
   f,NAME,KIND,BITSTREAM,MEMORY_MB     KIND: run | persistent | fpga; BITSTREAM: empty unless fpga
@@ -17,10 +18,19 @@ coefficient of variation mostly at or under 1 and a heavy tail; execution times 
 with a median around a second. Durations are the trace's own: a replayer scales them.
 """
 import argparse
+import concurrent.futures
 import csv
+import json
 import math
+import os
 import random
+import re
+import subprocess
 import sys
+import threading
+import time
+import urllib.error
+import urllib.request
 
 KINDS = ("run", "persistent", "fpga")
 BITSTREAMS = ("vadd", "matmul", "sobel")  # fewer than FPGA functions, more than a node's cards
@@ -175,6 +185,131 @@ def describe(functions, invocations):
             f"run={kinds['run']} persistent={kinds['persistent']} fpga={kinds['fpga']} bitstreams={bitstreams}")
 
 
+# What a policy deploys with, in trace seconds: `kumo deploy --keep-alive` is scaled by the speedup.
+POLICIES = {"fixed-10m": 600.0, "none": 0.0}
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def function_directory(kind, bitstream):
+    return os.path.join(ROOT, "bench", "trace", f"fpga-{bitstream}" if kind == "fpga" else kind)
+
+
+def image_memory_gb(directory):
+    text = open(os.path.join(directory, "function.yaml")).read()
+    m = re.search(r"^memory:\s*(\d+)([MG])", text, re.M)
+    return (int(m.group(1)) / (1024 if m.group(2) == "M" else 1)) if m else 0.0625
+
+
+def replay(path, policy, speedup, kumo, max_instances, out_dir):
+    """Deploys the trace's functions with the policy's keep-alive, sends every invocation at
+    its (compressed) time without waiting for earlier answers, and measures what the issue asks."""
+    functions, invocations = read(path)
+    gateway, token = os.environ.get("KUMO_GATEWAY"), os.environ.get("KUMO_TOKEN", "")
+    if not gateway:
+        raise TraceError("set KUMO_GATEWAY (and KUMO_TOKEN) to the gateway to replay against")
+    keep_alive = max(0, round(POLICIES[policy] / speedup))
+    memory = {}
+    for name, (kind, bitstream, _) in functions.items():
+        directory = function_directory(kind, bitstream)
+        memory[name] = image_memory_gb(directory)
+        done = subprocess.run([kumo, "deploy", directory, "--name", name, "--keep-alive", str(keep_alive),
+                               "--max-instances", str(max_instances), "--queue", "64"], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise TraceError(f"deploying {name} failed: {done.stderr.strip()}")
+
+    def get(route):
+        request = urllib.request.Request(gateway + route, headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.read().decode()
+
+    reconfigurations = lambda: sum(c.get("reconfigurations", 0) for c in json.loads(get("/system/accelerators"))["cards"])
+    reconfigs_before = reconfigurations()
+    lock = threading.Lock()
+    inflight = {name: 0 for name in functions}
+    results = []  # (latency ms, HTTP status, cold)
+
+    def invoke(name, duration_ms):
+        body = str(max(0, round(duration_ms / speedup))).encode()
+        with lock:
+            inflight[name] += 1
+        started = time.perf_counter()
+        status, cold = 0, False
+        try:
+            with urllib.request.urlopen(urllib.request.Request(f"{gateway}/function/{name}", data=body, method="POST"),
+                                        timeout=120) as r:
+                r.read()
+                status, cold = r.status, r.headers.get("X-Kumo-Cold-Start") == "true"
+        except urllib.error.HTTPError as e:
+            status, cold = e.code, e.headers.get("X-Kumo-Cold-Start") == "true"
+        except OSError:
+            status = 599
+        elapsed = (time.perf_counter() - started) * 1000
+        with lock:
+            inflight[name] -= 1
+            results.append((elapsed, status, cold))
+
+    idle_gb_s = [0.0]
+    stop = threading.Event()
+
+    def watch():  # idle instances: warm ones beyond those serving a request, times their memory
+        last = time.perf_counter()
+        while not stop.wait(0.25):
+            try:
+                text = get("/metrics")
+            except OSError:
+                continue
+            now = time.perf_counter()
+            with lock:
+                for name, value in re.findall(r'^kumo_instances\{function="([^"]+)"\} (\d+)', text, re.M):
+                    if name in inflight:
+                        idle_gb_s[0] += max(0, int(value) - inflight[name]) * memory[name] * (now - last)
+            last = now
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=512) as pool:
+        for t, name, duration in invocations:
+            delay = start + t / 1000.0 / speedup - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(invoke, name, duration)
+    stop.set()
+    watcher.join()
+    latencies = sorted(r[0] for r in results)
+    q = lambda p: latencies[min(len(latencies) - 1, int(p * (len(latencies) - 1)))]
+    cold = sum(1 for r in results if r[2]) / len(results)
+    refused = sum(1 for r in results if r[1] in (429, 503))
+    failed = sum(1 for r in results if r[1] >= 500 and r[1] != 503)
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, f"{policy}.latencies.csv"), "w") as f:
+        f.write("latency_ms,status,cold\n" + "".join(f"{l:.3f},{s},{int(c)}\n" for l, s, c in results))
+    print(f"policy={policy} cold_fraction={cold:.3f} p50_ms={q(0.5):.1f} p99_ms={q(0.99):.1f} p999_ms={q(0.999):.1f} "
+          f"idle_gb_s={idle_gb_s[0] * speedup:.1f} reconfigs={reconfigurations() - reconfigs_before} refused={refused} "
+          f"failed={failed} invocations={len(results)}")
+
+
+def ccdf(out_dir, policies):
+    """One PNG with each policy's latency CCDF (needs matplotlib: pip install matplotlib)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("trace: matplotlib is not installed (pip install matplotlib); no CCDF plot", file=sys.stderr)
+        return
+    for policy in policies:
+        with open(os.path.join(out_dir, f"{policy}.latencies.csv")) as f:
+            values = sorted(float(line.split(",")[0]) for line in list(f)[1:])
+        n = len(values)
+        plt.loglog(values, [1 - i / n for i in range(n)], label=policy)
+    plt.xlabel("latency (ms)")
+    plt.ylabel("P(latency > x)")
+    plt.legend()
+    plt.grid(True, which="both", alpha=0.3)
+    plt.savefig(os.path.join(out_dir, "ccdf.png"), dpi=120)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -186,8 +321,26 @@ def main():
     g.add_argument("--out", required=True)
     c = sub.add_parser("check", help="validate a trace and print its shape")
     c.add_argument("trace")
+    r = sub.add_parser("replay", help="replay a trace against $KUMO_GATEWAY under one policy")
+    r.add_argument("trace")
+    r.add_argument("--policy", choices=sorted(POLICIES), required=True)
+    r.add_argument("--speedup", type=float, default=3.0, help="trace seconds per second of replay")
+    r.add_argument("--kumo", default=os.path.join(ROOT, ".build", "release", "kumo"))
+    r.add_argument("--max-instances", type=int, default=8)
+    r.add_argument("--out", default="trace-results")
+    p = sub.add_parser("plot", help="draw the latency CCDF of replayed policies")
+    p.add_argument("--out", default="trace-results")
+    p.add_argument("policies", nargs="+")
     args = parser.parse_args()
     try:
+        if args.command == "replay":
+            if not 0.1 <= args.speedup <= 1000 or not 1 <= args.max_instances <= 1000:
+                raise TraceError("--speedup must be 0.1..1000 and --max-instances 1..1000")
+            replay(args.trace, args.policy, args.speedup, args.kumo, args.max_instances, args.out)
+            return
+        if args.command == "plot":
+            ccdf(args.out, args.policies)
+            return
         if args.command == "generate":
             if not 1 <= args.functions <= 100_000 or not 0 < args.minutes <= 24 * 60 or not 24 < args.busiest <= 1e9:
                 raise TraceError("--functions must be 1..100000, --minutes in (0, 1440], --busiest in (24, 1e9]")
