@@ -142,11 +142,11 @@ void kumo_thread_yield(void)
     run_next();
 }
 
-/* Builds a stack on which kumo_switch "returns" into kumo_thread_entry. */
+/* Builds a stack on which kumo_switch "returns" into kumo_thread_entry, with the stack
+ * 16-byte aligned there, so its `call` enters func as the ABI wants (rsp = 8 mod 16). */
 static uint64_t start_frame(uintptr_t top, int (*func)(void *), void *arg)
 {
     uint64_t *sp = (uint64_t *)(top & ~(uintptr_t)15);
-    *--sp = 0;                                /* alignment: func is entered as if called */
     *--sp = (uint64_t)(uintptr_t)kumo_thread_entry;
     *--sp = 0;                                /* rbp */
     *--sp = 0;                                /* rbx */
@@ -227,6 +227,7 @@ _Noreturn void kumo_thread_exit(int status)
 /* musl's __unmapself: a detached thread frees its own stack as it ends. */
 _Noreturn void kumo_thread_unmap_exit(void *base, size_t size)
 {
+    if (unmap_size) kumo_munmap(unmap_base, unmap_size);  /* an earlier one's: nothing runs on it now */
     unmap_base = (uintptr_t)base;
     unmap_size = size;
     kumo_thread_exit(0);

@@ -197,6 +197,7 @@ struct BootTests {
             timed wait: timed out
             detached ran 1, tid differs 1
             made and joined 60 more
+            stack aligned 1
 
             """, "\(output.stdoutText)")
     }

@@ -89,6 +89,13 @@ static void *exit_process(void *arg)
     exit(3);
 }
 
+/* A thread starts on a stack aligned as the ABI wants: SSE spills to the stack need it. */
+static void *aligned(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)((uintptr_t)__builtin_frame_address(0) % 16 == 0);
+}
+
 static volatile int detached_ran;
 static void *detached(void *arg) { (void)arg; detached_ran = 1; return NULL; }
 
@@ -164,5 +171,10 @@ int main(int argc, char **argv)
     for (int i = 0; i < 60; i++) made += pthread_create(&many[i], NULL, detached, NULL) == 0;
     for (int i = 0; i < made; i++) pthread_join(many[i], NULL);
     printf("made and joined %d more\n", made);
+    pthread_t probe;
+    void *ok;
+    pthread_create(&probe, NULL, aligned, NULL);
+    pthread_join(probe, &ok);
+    printf("stack aligned %d\n", (int)(intptr_t)ok);
     return 0;
 }
