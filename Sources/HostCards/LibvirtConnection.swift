@@ -46,40 +46,34 @@ public final class LibvirtConnection: @unchecked Sendable {
 
     /// Every PCI node device: its name and XML description.
     public func pciDevices() throws(LibvirtError) -> [(name: String, xml: String)] {
-        var list: UnsafeMutablePointer<virNodeDevicePtr?>?
-        let count = clv_list_pci_devices(handle, &list)
-        guard count >= 0, let list else { throw Self.failure("list the host's PCI devices") }
-        // The array holds `count` devices, each ours to free, then the array itself.
-        defer {
-            for i in 0..<Int(count) { if let d = list[i] { _ = clv_device_free(d) } }
-            free(list)
-        }
-        var found: [(String, String)] = []
-        for i in 0..<Int(count) {
-            guard let device = list[i], let name = clv_device_name(device).map({ String(cString: $0) }) else { continue }
-            guard let xml = clv_device_xml(device) else { throw Self.failure("describe node device \(name)") }
-            defer { free(xml) }
-            found.append((name, String(cString: xml)))
-        }
-        return found
+        try described("node device", list: { clv_list_pci_devices(handle, $0) },
+                      name: clv_device_name, xml: clv_device_xml, free: clv_device_free)
     }
 
     /// Every domain, running or defined: its name and XML definition.
     public func domains() throws(LibvirtError) -> [(name: String, xml: String)] {
-        var list: UnsafeMutablePointer<virDomainPtr?>?
-        let count = clv_list_domains(handle, &list)
-        guard count >= 0, let list else { throw Self.failure("list the host's domains") }
-        // As for devices: each domain is ours to free, then the array.
+        try described("domain", list: { clv_list_domains(handle, $0) },
+                      name: clv_domain_name, xml: clv_domain_xml, free: clv_domain_free)
+    }
+
+    /// What a libvirt "list all" call returns, each object's name and XML: the array and every
+    /// object in it are ours to free.
+    private func described<Object>(_ kind: String, list: (UnsafeMutablePointer<UnsafeMutablePointer<Object?>?>) -> Int32,
+                                   name: (Object) -> UnsafePointer<CChar>?, xml: (Object) -> UnsafeMutablePointer<CChar>?,
+                                   free release: (Object) -> Int32) throws(LibvirtError) -> [(name: String, xml: String)] {
+        var array: UnsafeMutablePointer<Object?>?
+        let count = list(&array)
+        guard count >= 0, let array else { throw Self.failure("list the host's \(kind)s") }
         defer {
-            for i in 0..<Int(count) { if let d = list[i] { _ = clv_domain_free(d) } }
-            free(list)
+            for i in 0..<Int(count) { if let object = array[i] { _ = release(object) } }
+            free(array)
         }
         var found: [(String, String)] = []
         for i in 0..<Int(count) {
-            guard let domain = list[i], let name = clv_domain_name(domain).map({ String(cString: $0) }) else { continue }
-            guard let xml = clv_domain_xml(domain) else { throw Self.failure("describe domain \(name)") }
-            defer { free(xml) }
-            found.append((name, String(cString: xml)))
+            guard let object = array[i], let label = name(object).map({ String(cString: $0) }) else { continue }
+            guard let text = xml(object) else { throw Self.failure("describe \(kind) \(label)") }
+            defer { free(text) }
+            found.append((label, String(cString: text)))
         }
         return found
     }

@@ -101,12 +101,12 @@ struct NativeEquivalenceTests {
         let binary = work + "/native"
         // g++ compiles .c files as C++ too, as `language: c++` asks.
         let cxx = spec.sources.contains(where: spec.isCxx)
-        let compile = try Self.run(cxx ? "/usr/bin/g++" : "/usr/bin/cc", ["-O2"] + (cxx ? [] : ["-std=gnu11"]) + spec.cflags + spec.sources
+        let compile = try runProcess(cxx ? "/usr/bin/g++" : "/usr/bin/cc", ["-O2"] + (cxx ? [] : ["-std=gnu11"]) + spec.cflags + spec.sources
                                    + ["-o", binary, "-lOpenCL", "-lm", "-lpthread"], in: directory)
         #expect(compile.status == 0, "\(program): the native build failed: \(String(decoding: compile.stderr, as: UTF8.self))")
         let arguments = (program.arguments ?? spec.args).map { $0.hasPrefix("/") ? tree + $0 : $0 }
         let start = tree + (spec.workdir ?? "")
-        let ran = try Self.run(binary, arguments, in: start, stdin: Data(program.stdin.utf8))
+        let ran = try runProcess(binary, arguments, in: start, stdin: Data(program.stdin.utf8))
         var files: [String: Data] = [:]
         for name in program.writes { files[name] = FileManager.default.contents(atPath: start + "/" + name) }
         return Outcome(stdout: ran.stdout, status: ran.status, files: files)
@@ -131,25 +131,5 @@ struct NativeEquivalenceTests {
         let start = config.workdir ?? ""
         for name in program.writes { files[name] = FileManager.default.contents(atPath: out + start + "/" + name) }
         return Outcome(stdout: Data(output.stdout), status: report.outcome.exitCode, files: files)
-    }
-
-    /// Runs under timeout(1): a program that hangs ends after two minutes (status 124).
-    static func run(_ executable: String, _ arguments: [String], in directory: String,
-                    stdin: Data = Data()) throws -> (status: Int32, stdout: Data, stderr: Data) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = ["120", executable] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let input = Pipe(), out = Pipe(), err = Pipe()
-        process.standardInput = input
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        input.fileHandleForWriting.write(stdin)
-        try input.fileHandleForWriting.close()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, stdout, stderr)
     }
 }

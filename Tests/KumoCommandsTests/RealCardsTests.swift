@@ -18,22 +18,8 @@ struct RealCardsTests {
 
     /// Runs `kumo ARGS` that must end by itself; its status and what it printed.
     func kumo(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try ServeHarness.kumo)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning, Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            process.terminate()
-            Issue.record("kumo \(arguments) did not end in 30 s")
-        }
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        let ran = try runProcess(try ServeHarness.kumo, arguments, seconds: 30)
+        return (ran.status, String(decoding: ran.stdout + ran.stderr, as: UTF8.self))
     }
 
     @Test func theNodeTakesTheHostsCardsAndSaysWhichItLeftAlone() async throws {

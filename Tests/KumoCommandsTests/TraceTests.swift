@@ -14,7 +14,7 @@ struct TraceTests {
     }
 
     func trace(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let result = try NativeEquivalenceTests.run("/usr/bin/python3", [Self.root + "/scripts/trace.py"] + arguments, in: directory)
+        let result = try runProcess("/usr/bin/python3", [Self.root + "/scripts/trace.py"] + arguments, in: directory)
         return (result.status, String(decoding: result.stdout + result.stderr, as: UTF8.self))
     }
 
