@@ -71,7 +71,7 @@ void kumo_files_init(const char *start_directory)
     fds[1].kind = FD_STDOUT;
     fds[2].kind = FD_STDERR;
     load_tree();
-    if (!is_dir("/tmp") && !find_file("/tmp")) kumo_scratch_init();
+    if (is_dir("/tmp") || find_file("/tmp")) kumo_scratch_tree_has_tmp();
     /* kumo build checked that the image's workdir is a directory of its tree. */
     if (start_directory && kumo_chdir(start_directory) != 0)
         kumo_warn("kumo: the workdir is not a directory of the image's file tree; starting in /\n");

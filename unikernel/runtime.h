@@ -67,7 +67,7 @@ long kumo_truncate(const char *path, off_t size);
 /* scratch.c: files and directories a run creates, in guest memory */
 struct kumo_scratch;
 extern int kumo_scratch_export_at_exit;
-void kumo_scratch_init(void);
+void kumo_scratch_tree_has_tmp(void);
 struct kumo_scratch *kumo_scratch_find(const char *abs);
 long kumo_scratch_create(const char *abs, int dir, struct kumo_scratch **out);
 int kumo_scratch_is_dir(const struct kumo_scratch *n);

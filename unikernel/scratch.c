@@ -22,16 +22,18 @@ struct kumo_scratch {
 /* Zero until used: the table costs no memory a run does not write to. /tmp,
  * which every run has, lives with the small data, on pages a boot touches anyway. */
 KUMO_LARGE static struct kumo_scratch table[SCRATCH_NODES];
-static struct kumo_scratch tmp;
+/* Initialised data, so a boot writes nothing for it (every page a guest touches first costs a fault). */
+static struct kumo_scratch tmp = { .used = 1, .dir = 1, .named = 1, .path = "/tmp" };
 
 static struct kumo_scratch *node(int i) { return i == 0 ? &tmp : &table[i - 1]; }
 #define EACH_NODE(n) for (int each_ = 0; each_ <= SCRATCH_NODES; each_++) for (struct kumo_scratch *n = node(each_); n; n = NULL)
 
-/* /tmp, empty, unless the carried tree has it. */
-void kumo_scratch_init(void)
+/* The carried tree has its own /tmp: the scratch one steps aside. */
+void kumo_scratch_tree_has_tmp(void)
 {
-    tmp = (struct kumo_scratch){ .used = 1, .dir = 1, .named = 1, .path = "/tmp" };
+    tmp = (struct kumo_scratch){ 0 };
 }
+
 static uint64_t bytes_held;
 int kumo_scratch_export_at_exit;
 
