@@ -80,12 +80,13 @@ struct EtcdClientTests {
         #expect(try await client.get("/kumo/nodes/n1") == nil)
         #expect(try await client.keepAlive(lease.id) == nil)
         try await client.revoke(lease.id)  // already gone: not an error
-        // A lease nobody renews expires, and its keys with it.
-        let short = try await client.grantLease(ttlSeconds: 1)
+        // A lease nobody renews expires, and its keys with it. Its TTL leaves room for a loaded
+        // machine between the grant and the put: a 1 s lease once expired in between in CI.
+        let short = try await client.grantLease(ttlSeconds: 4)
         try await client.put("/kumo/nodes/n2", [1], lease: short.id)
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(20)
         while try await client.get("/kumo/nodes/n2") != nil {
-            #expect(ContinuousClock.now < deadline, "the key outlived its 1 s lease by 10 s")
+            #expect(ContinuousClock.now < deadline, "the key outlived its 4 s lease by 16 s")
             if ContinuousClock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(100))
         }
