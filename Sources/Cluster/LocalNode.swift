@@ -24,6 +24,8 @@ public final class LocalNode: NodeClient {
         public var guestMemory = LocalNode.Configuration.safeShareOfHostMemory
         public var tenantMemory = LocalNode.Configuration.safeShareOfHostMemory / 2
         public var memoryPatience: Duration = .seconds(2)
+        /// The learned keep-alive's policy, bin and store.
+        public var scaling = ScalingSettings()
 
         public init(launch: InstanceLaunch) {
             self.launch = launch
@@ -44,7 +46,7 @@ public final class LocalNode: NodeClient {
         let pool = ProcessPool(launch: c.launch, size: c.poolSize, logger: logger)
         let memory = MemoryBudget(total: c.guestMemory, defaultTenantCap: c.tenantMemory)
         scheduler = NodeScheduler(name: c.name, pool: pool, inventory: inventory, fpgaPatience: c.fpgaPatience, memory: memory,
-                                  memoryPatience: c.memoryPatience, logger: logger, logSink: logSink)
+                                  memoryPatience: c.memoryPatience, scaling: c.scaling, logger: logger, logSink: logSink)
     }
 
     public func start() async { await scheduler.start() }
@@ -62,6 +64,7 @@ public final class LocalNode: NodeClient {
 
     public func remove(function: String) async { await scheduler.remove(function: function) }
     public func instances(of function: String) async -> [NodeScheduler.InstanceInfo] { await scheduler.instances(of: function) }
+    public func scaling(of function: String) async -> [ScalingStatus] { await scheduler.scalingStatus(of: function).map { [$0] } ?? [] }
 
     public func capacity() async -> NodeCapacity {
         NodeCapacity(instances: await scheduler.instanceCount(), fpgas: await scheduler.inventory.count,

@@ -22,6 +22,8 @@ public protocol NodeClient: Sendable {
     func remove(function: String) async
 
     func instances(of function: String) async -> [NodeScheduler.InstanceInfo]
+    /// What each node's autoscaler decided for the function and what its keep-alive learned.
+    func scaling(of function: String) async -> [ScalingStatus]
     func capacity() async -> NodeCapacity
     func accelerators() async -> [FPGACardState]
     /// Throws when an instance of `bytes` could never fit this tenant's share of guest memory.

@@ -46,6 +46,8 @@ public struct FunctionSpec: Equatable, Sendable {
     public var workdir: String?
     /// `language: c++`: `.c` sources are compiled as C++ too (`.cpp`, `.cc`, `.cxx` always are).
     public var language: SourceLanguage = .c
+    /// `concurrency`, `min_instances`, `max_instances`, `keep_alive`: how it scales.
+    public var scaling = Scaling()
 
     /// Whether `source` is compiled with g++ (and the image linked with the C++ library).
     public func isCxx(_ source: String) -> Bool {
@@ -61,7 +63,8 @@ public struct FunctionSpec: Equatable, Sendable {
     }
 
     public static let keys = ["name", "sources", "cflags", "files", "memory", "timeout", "output_limit",
-                              "args", "env", "accelerator", "bitstream", "mode", "fpga", "idempotent", "workdir", "language", "bitstream_file"]
+                              "args", "env", "accelerator", "bitstream", "mode", "fpga", "idempotent", "workdir", "language", "bitstream_file",
+                              "concurrency", "min_instances", "max_instances", "keep_alive"]
 
     /// Reads `function.yaml` in `directory`.
     public static func load(directory: String) throws(SpecError) -> FunctionSpec {
@@ -110,6 +113,13 @@ public struct FunctionSpec: Equatable, Sendable {
         if let n = fields["idempotent"] { spec.idempotent = try p.boolean(n, "idempotent") }
         if let n = fields["workdir"] { spec.workdir = try p.guestDirectory(n, "workdir") }
         if let n = fields["language"] { spec.language = try p.choice(n, "language") }
+        if let n = fields["concurrency"] { spec.scaling.concurrency = try p.integer(n, "concurrency", in: Scaling.concurrencyRange) }
+        if let n = fields["min_instances"] { spec.scaling.minInstances = try p.integer(n, "min_instances", in: Scaling.minInstancesRange) }
+        if let n = fields["max_instances"] { spec.scaling.maxInstances = try p.integer(n, "max_instances", in: Scaling.maxInstancesRange) }
+        if let n = fields["keep_alive"] { spec.scaling.keepAlive = try p.keepAlive(n) }
+        if let low = spec.scaling.minInstances, let high = spec.scaling.maxInstances, let why = Scaling.conflict(min: low, max: high) {
+            throw p.error("min_instances", why)
+        }
         if spec.accelerator == .none, spec.bitstream != nil {
             throw p.error("bitstream", "needs accelerator: fpga")
         }

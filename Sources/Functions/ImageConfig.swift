@@ -21,6 +21,8 @@ public struct ImageConfig: Codable, Equatable, Sendable {
     public var idempotent: Bool?
     /// `workdir:` (nil: "/").
     public var workdir: String?
+    /// function.yaml's scaling keys (nil when it gives none).
+    public var scaling: Scaling?
 
     public init(spec: FunctionSpec, bitstream: String? = nil) {
         name = spec.name
@@ -35,6 +37,7 @@ public struct ImageConfig: Codable, Equatable, Sendable {
         self.bitstream = bitstream
         idempotent = spec.idempotent ? true : nil
         workdir = spec.workdir == "/" ? nil : spec.workdir
+        scaling = spec.scaling.isEmpty ? nil : spec.scaling
     }
 
     public static func read(from image: ELFImage) -> ImageConfig? {

@@ -134,6 +134,20 @@ struct SpecParser {
         return "/" + segments.joined(separator: "/")
     }
 
+    func integer(_ node: Node, _ key: String, in range: ClosedRange<Int>) throws(SpecError) -> Int {
+        let s = try scalar(node, key)
+        guard let n = Int(s), range.contains(n) else {
+            throw error(key, "'\(s.prefix(40))' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return n
+    }
+
+    func keepAlive(_ node: Node) throws(SpecError) -> KeepAlive {
+        let s = try scalar(node, "keep_alive")
+        guard let value = KeepAlive(s) else { throw error("keep_alive", "'\(s.prefix(40))' \(KeepAlive.rule)") }
+        return value
+    }
+
     func boolean(_ node: Node, _ key: String) throws(SpecError) -> Bool {
         switch try scalar(node, key) {
         case "true": return true

@@ -16,6 +16,8 @@ public struct FunctionInfo: Codable, Sendable {
     public var created: Date
     public var updated: Date
     public var instances: [NodeScheduler.InstanceInfo]?
+    /// Per node: desired instances and why, observed concurrency, panic, learned keep-alive.
+    public var scaling: [ScalingStatus]?
 }
 
 /// GET /system/functions/{name}/logs: lines after the cursor, and the next cursor.

@@ -20,12 +20,12 @@ extension Gateway {
         return tenant
     }
 
-    func info(_ record: FunctionRecord, instances: [NodeScheduler.InstanceInfo]? = nil) -> FunctionInfo? {
+    func info(_ record: FunctionRecord, instances: [NodeScheduler.InstanceInfo]? = nil, scaling: [ScalingStatus]? = nil) -> FunctionInfo? {
         guard let d = try? deployment(from: record) else { return nil }
         return FunctionInfo(name: record.name, tenant: record.tenant, image: record.image, imageBytes: record.imageBytes,
                             mode: d.config.mode.rawValue, accelerator: d.config.accelerator.rawValue,
                             memory: d.config.memory, timeoutSeconds: d.config.timeoutSeconds, limits: d.limits,
-                            created: record.created, updated: record.updated, instances: instances)
+                            created: record.created, updated: record.updated, instances: instances, scaling: scaling)
     }
 
     /// The function, if this tenant may see it (its own, or any for the admin).
@@ -49,7 +49,7 @@ extension Gateway {
     func describeFunction(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let tenant = try await authenticate(request)
         let record = try await owned(try functionName(context), by: tenant)
-        guard let info = info(record, instances: await node.instances(of: record.name)) else {
+        guard let info = info(record, instances: await node.instances(of: record.name), scaling: await node.scaling(of: record.name)) else {
             throw GatewayError.internalError("the stored config of \(record.name) does not decode; deploy it again")
         }
         return try json(info)
@@ -64,12 +64,18 @@ extension Gateway {
         if let existing = try await store.function(name), existing.tenant != tenant.name, !tenant.admin {
             throw Self.ownedElsewhere(name)
         }
-        let limits = try requestedLimits(request)
+        let requested = try requestedLimits(request)
         let nodeHasFPGAs = await node.capacity().fpgas > 0
         let node = self.node
         let upload = try await ImageUpload.receive(request, into: images.directory, limit: configuration.imageLimit)
         defer { upload.discard() }
         let written: (record: FunctionRecord, created: Bool) = try await images.admit(upload) { config in
+            // The deploy's options over the function.yaml's over the server's defaults.
+            var limits = requested.base.applying(config.scaling ?? Scaling()).applying(requested.scaling)
+            if requested.scaling.maxInstances == nil, config.scaling?.maxInstances == nil {
+                limits.maxInstances = max(limits.maxInstances, limits.minInstances)
+            }
+            if let why = Scaling.conflict(min: limits.minInstances, max: limits.maxInstances) { throw GatewayError.badRequest(why) }
             if config.accelerator == .fpga, !nodeHasFPGAs {
                 throw GatewayError.badRequest("\(name) needs an FPGA and this node has none (kumo serve --fpgas N)")
             }
@@ -104,15 +110,27 @@ extension Gateway {
         .forbidden("'\(name)' belongs to another tenant; pick another name")
     }
 
-    /// Limits from the query: max_instances, queue, keep_alive (seconds).
-    func requestedLimits(_ request: Request) throws -> InstanceLimits {
-        var limits = configuration.defaultLimits
+    /// The server's default limits with the queue from the query, and the scaling options the
+    /// query gives (max_instances, min_instances, concurrency, keep_alive: seconds or auto).
+    func requestedLimits(_ request: Request) throws -> (base: InstanceLimits, scaling: Scaling) {
+        var base = configuration.defaultLimits
         let q = request.uri.queryParameters
-        limits.maxInstances = Int(try Self.integer(q["max_instances"], "max_instances", in: 1...256, default: Int64(limits.maxInstances)))
-        limits.queueLimit = Int(try Self.integer(q["queue"], "queue", in: 0...10_000, default: Int64(limits.queueLimit)))
-        if let seconds = try Self.integer(q["keep_alive"], "keep_alive", in: 0...86_400) { limits.keepAliveSeconds = Double(seconds) }
-        return limits
+        base.queueLimit = Int(try Self.integer(q["queue"], "queue", in: 0...10_000, default: Int64(base.queueLimit)))
+        var scaling = Scaling()
+        scaling.maxInstances = try Self.integer(q["max_instances"], "max_instances", in: Self.range(Scaling.maxInstancesRange)).map { Int($0) }
+        scaling.minInstances = try Self.integer(q["min_instances"], "min_instances", in: Self.range(Scaling.minInstancesRange)).map { Int($0) }
+        scaling.concurrency = try Self.integer(q["concurrency"], "concurrency", in: Self.range(Scaling.concurrencyRange)).map { Int($0) }
+        if let raw = q["keep_alive"] {
+            guard let keep = KeepAlive(String(raw)) else { throw GatewayError.badRequest("keep_alive=\(raw.prefix(40)) \(KeepAlive.rule)") }
+            scaling.keepAlive = keep
+        }
+        if let low = scaling.minInstances, let high = scaling.maxInstances, let why = Scaling.conflict(min: low, max: high) {
+            throw GatewayError.badRequest(why)
+        }
+        return (base, scaling)
     }
+
+    static func range(_ r: ClosedRange<Int>) -> ClosedRange<Int64> { Int64(r.lowerBound)...Int64(r.upperBound) }
 
     func removeFunction(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let tenant = try await authenticate(request)

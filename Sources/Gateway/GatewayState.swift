@@ -18,6 +18,11 @@ public struct GatewayState: Sendable {
         return GatewayState(store: try SQLiteStateStore(path: configuration.databasePath), logger: logger)
     }
 
+    /// Where a node of this process keeps what its keep-alives learned.
+    public func learnedKeepAlives(node: String) -> StoredLearnedKeepAlives {
+        StoredLearnedKeepAlives(store: store, node: node)
+    }
+
     public init(store: any StateStore, logger: Logger) {
         self.store = store
         logs = LogBuffer(store: store, logger: logger)

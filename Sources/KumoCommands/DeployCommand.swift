@@ -16,14 +16,20 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(help: "Deploy under this name instead of the function's own.")
     var name: String?
 
-    @Option(name: .customLong("max-instances"), help: "Most instances at once (default: the server's).")
+    @Option(name: .customLong("max-instances"), help: "Most instances at once (default: function.yaml's, else the server's).")
     var maxInstances: Int?
 
     @Option(help: "Requests that may wait past the maximum before 429 (default: the server's).")
     var queue: Int?
 
-    @Option(name: .customLong("keep-alive"), help: "Seconds an idle instance stays warm (default: the server's).")
-    var keepAlive: Int?
+    @Option(name: .customLong("min-instances"), help: "Instances kept warm however idle the function is (default: function.yaml's, else 0).")
+    var minInstances: Int?
+
+    @Option(help: "Requests in flight per instance the autoscaler aims at (default: function.yaml's, else 1).")
+    var concurrency: Int?
+
+    @Option(name: .customLong("keep-alive"), help: "How long an idle instance stays warm: auto (learned from the function's idle times), or a duration like 0, 30s, 10m (default: function.yaml's, else the server's).")
+    var keepAlive: String?
 
     @OptionGroup var client: ClientOptions
     @OptionGroup var common: CommonOptions
@@ -42,7 +48,12 @@ struct DeployCommand: AsyncParsableCommand {
         var query: [URLQueryItem] = []
         if let maxInstances { query.append(URLQueryItem(name: "max_instances", value: "\(maxInstances)")) }
         if let queue { query.append(URLQueryItem(name: "queue", value: "\(queue)")) }
-        if let keepAlive { query.append(URLQueryItem(name: "keep_alive", value: "\(keepAlive)")) }
+        if let minInstances { query.append(URLQueryItem(name: "min_instances", value: "\(minInstances)")) }
+        if let concurrency { query.append(URLQueryItem(name: "concurrency", value: "\(concurrency)")) }
+        if let keepAlive {
+            guard KeepAlive(keepAlive) != nil else { throw fail("--keep-alive '\(keepAlive)' \(KeepAlive.rule)") }
+            query.append(URLQueryItem(name: "keep_alive", value: keepAlive))
+        }
         progress("uploading \(function) (\(formatBytes(bytes.count))) to \(gateway.base)")
         let reply: GatewayClient.Reply
         do { reply = try await gateway.expectOK("PUT", "/system/functions/\(function)", query: query, body: bytes) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Cluster
 import Foundation
 import Gateway
+import Node
 
 struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List deployed functions.")
@@ -40,9 +41,10 @@ struct DescribeCommand: AsyncParsableCommand {
                 accelerator: \(f.accelerator)
                 memory:      \(f.memory >> 20) MiB
                 timeout:     \(f.timeoutSeconds)s
-                limits:      \(f.limits.maxInstances) instances, queue \(f.limits.queueLimit), keep-alive \(Int(f.limits.keepAliveSeconds))s
+                limits:      \(f.limits.minInstances)...\(f.limits.maxInstances) instances, \(f.limits.concurrency) in flight each, queue \(f.limits.queueLimit), keep-alive \(f.limits.keepAlive)
                 deployed:    \(ago(f.created)), updated \(ago(f.updated))
                 """)
+            for s in f.scaling ?? [] { print(Self.scaling(s, f.limits)) }
             let instances = f.instances ?? []
             print("instances:   \(instances.isEmpty ? "none (scaled to zero)" : "")")
             if !instances.isEmpty {
@@ -51,6 +53,21 @@ struct DescribeCommand: AsyncParsableCommand {
                 })
             }
         } catch { throw fail(error) }
+    }
+
+    /// One node's autoscaler and keep-alive, in a few lines.
+    static func scaling(_ s: ScalingStatus, _ limits: InstanceLimits) -> String {
+        var lines = [String(format: "scaling:     node %@: %d instances (%d starting), desired %d: %@",
+                            s.node, s.instances, s.starting, s.desired, s.reason),
+                     String(format: "             in flight: %.2f over 60 s, %.2f over 6 s%@", s.stableConcurrency, s.panicConcurrency,
+                            s.panicking ? " (panic)" : "")]
+        if let w = s.learned {
+            lines.append(String(format: "             keep-alive auto (%@, %d idle times): pre-warm after %.1fs idle, warm until %.1fs idle; %d pre-warms",
+                                w.basis.rawValue, s.idleTimes, w.prewarmSeconds, w.warmUntil, s.prewarms))
+        } else {
+            lines.append("             keep-alive \(limits.keepAlive)")
+        }
+        return lines.joined(separator: "\n")
     }
 }
 

@@ -159,6 +159,8 @@ final class NodeRunner: Sendable {
 
     static func makeNode(_ configuration: LocalNode.Configuration, state: GatewayState, logger: Logger) -> LocalNode {
         let record = state.grantRecorder
+        var configuration = configuration
+        configuration.scaling.store = state.learnedKeepAlives(node: configuration.name)
         return LocalNode(configuration: configuration, logger: logger,
                          onGrant: { event in
                              record(event)

@@ -31,6 +31,12 @@ struct NodeOptions: ParsableArguments {
     @Option(name: .customLong("memory-wait"), help: "How long a start that does not fit waits for memory before 503.")
     var memoryWait = "2s"
 
+    @Option(name: .customLong("learned-keep-alive"), help: "What keep_alive: auto learns with: kumo (the default) or hybrid (Shahrad et al.'s policy as published).")
+    var learnedKeepAlive = LearnedPolicy.kumo
+
+    @Option(name: .customLong("keep-alive-bin"), help: "The learned keep-alive's idle-time bin, e.g. 60s; a replay compressed N times uses 60s/N.")
+    var keepAliveBin = "60s"
+
     @Flag(name: .customLong("test-hooks"), help: .hidden)
     var testHooks = false
 
@@ -62,11 +68,17 @@ struct NodeOptions: ParsableArguments {
             c.tenantMemory = bytes
         }
         c.memoryPatience = try parseDuration(memoryWait, "--memory-wait", max: 600)
+        c.scaling.policy = learnedKeepAlive
+        let bin = try parseDuration(keepAliveBin, "--keep-alive-bin", max: 3600).seconds
+        guard bin >= 0.01 else { throw ValidationError("--keep-alive-bin '\(keepAliveBin)' must be at least 10ms") }
+        c.scaling.binSeconds = bin
         let (hardware, prepared) = try source.cards(known: known)
         c.fpgas = hardware
         return (c, prepared)
     }
 }
+
+extension LearnedPolicy: ExpressibleByArgument {}
 
 /// A duration flag ("100ms", "2s") in 0...max seconds.
 func parseDuration(_ text: String, _ flag: String, max: Double) throws -> Duration {

@@ -39,8 +39,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Default per-function queue bound past the maximum (then 429).")
     var queue = 32
 
-    @Option(name: .customLong("keep-alive"), help: "Default time an idle instance stays warm, e.g. 60s.")
-    var keepAlive = "60s"
+    @Option(name: .customLong("keep-alive"), help: "Default time an idle instance stays warm: auto (learned per function) or a duration like 60s.")
+    var keepAlive = "auto"
+
+    @Option(name: .customLong("keep-alive-fallback"), help: "What keep_alive: auto holds to until a function's idle times say more, e.g. 60s.")
+    var keepAliveFallback = "60s"
 
     @Option(name: .customLong("callback-allow"), help: "An address range async-call callbacks may reach although it is private or loopback, e.g. 10.1.0.0/16 (repeatable).")
     var callbackAllow: [String] = []
@@ -91,8 +94,9 @@ struct ServeCommand: AsyncParsableCommand {
         defer { local?.1?.giveBackReporting() }
         let gateway: Gateway
         do {
-            if let (nodeConfig, _) = local {
+            if var (nodeConfig, _) = local {
                 let state = try GatewayState.open(config, logger: logger)
+                nodeConfig.scaling.store = state.learnedKeepAlives(node: nodeConfig.name)
                 let node = LocalNode(configuration: nodeConfig, logger: logger, onGrant: state.grantRecorder, logSink: state.logSink)
                 gateway = try await Gateway(configuration: config, state: state, node: node, logger: logger)
             } else {
@@ -179,9 +183,10 @@ struct ServeCommand: AsyncParsableCommand {
         c.imageLimit = Int(images)
         guard (1...256).contains(maxInstances) else { throw ValidationError("--max-instances must be 1...256") }
         guard (0...10_000).contains(queue) else { throw ValidationError("--queue must be 0...10000") }
-        let keep = try parseDuration(keepAlive, "--keep-alive", max: 86_400)
-        c.defaultLimits = InstanceLimits(maxInstances: maxInstances, queueLimit: queue,
-                                         keepAliveSeconds: keep.seconds)
+        guard let keep = KeepAlive(keepAlive) else { throw ValidationError("--keep-alive '\(keepAlive)' \(KeepAlive.rule)") }
+        let fallback = try parseDuration(keepAliveFallback, "--keep-alive-fallback", max: KeepAlive.maxSeconds)
+        c.defaultLimits = InstanceLimits(maxInstances: maxInstances, queueLimit: queue, keepAliveSeconds: fallback.seconds)
+            .applying(Scaling(keepAlive: keep))
         return c
     }
 }

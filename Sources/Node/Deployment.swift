@@ -29,21 +29,61 @@ public struct Deployment: Sendable, Equatable {
     }
 }
 
-/// How many instances a function may have and how long they live.
+/// How many instances a function may have, how many it aims at, and how long they live.
 public struct InstanceLimits: Sendable, Equatable, Codable {
     public var maxInstances: Int
+    /// Kept warm however idle the function is.
+    public var minInstances: Int
+    /// Requests in flight per instance the autoscaler aims at.
+    public var concurrency: Int
     /// Requests that may wait for a busy instance; past it, 429.
     public var queueLimit: Int
-    /// How long an idle instance stays warm before it is stopped (scale to zero).
+    /// Keep-alive learned from the function's idle times (`keep_alive: auto`).
+    public var learnsKeepAlive: Bool
+    /// How long an idle instance stays warm before it is stopped (scale to zero); for a
+    /// learned keep-alive, what holds until the function's idle times say more.
     public var keepAliveSeconds: Double
 
     /// Keep-alive 0: an instance serves one request, then stops.
-    var stopsWhenIdle: Bool { keepAliveSeconds <= 0 }
+    var stopsWhenIdle: Bool { !learnsKeepAlive && keepAliveSeconds <= 0 }
 
-    public init(maxInstances: Int = 4, queueLimit: Int = 32, keepAliveSeconds: Double = 60) {
+    public var keepAlive: KeepAlive { learnsKeepAlive ? .auto : .seconds(keepAliveSeconds) }
+
+    public init(maxInstances: Int = 4, minInstances: Int = 0, concurrency: Int = 1, queueLimit: Int = 32,
+                keepAliveSeconds: Double = 60, learnsKeepAlive: Bool = false) {
         self.maxInstances = maxInstances
+        self.minInstances = minInstances
+        self.concurrency = concurrency
         self.queueLimit = queueLimit
         self.keepAliveSeconds = keepAliveSeconds
+        self.learnsKeepAlive = learnsKeepAlive
+    }
+
+    /// Records written before the autoscaler have no minimum, target or learned keep-alive.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(maxInstances: try c.decode(Int.self, forKey: .maxInstances),
+                  minInstances: try c.decodeIfPresent(Int.self, forKey: .minInstances) ?? 0,
+                  concurrency: try c.decodeIfPresent(Int.self, forKey: .concurrency) ?? 1,
+                  queueLimit: try c.decode(Int.self, forKey: .queueLimit),
+                  keepAliveSeconds: try c.decode(Double.self, forKey: .keepAliveSeconds),
+                  learnsKeepAlive: try c.decodeIfPresent(Bool.self, forKey: .learnsKeepAlive) ?? false)
+    }
+
+    /// These limits with the function's own scaling keys, then the deploy's, applied in turn.
+    public func applying(_ scaling: Scaling) -> InstanceLimits {
+        var out = self
+        if let n = scaling.maxInstances { out.maxInstances = n }
+        if let n = scaling.minInstances { out.minInstances = n }
+        if let n = scaling.concurrency { out.concurrency = n }
+        switch scaling.keepAlive {
+        case .auto?: out.learnsKeepAlive = true
+        case .seconds(let s)?:
+            out.learnsKeepAlive = false
+            out.keepAliveSeconds = s
+        case nil: break
+        }
+        return out
     }
 }
 

@@ -74,6 +74,14 @@ public final class NodeInstance: Sendable {
         }
     }
 
+    /// Started ahead of a request (a pre-warm or a scale-out): idle from now.
+    func ready() {
+        life.withLock { l in
+            l.lastUsed = .now
+            l.busy = false
+        }
+    }
+
     /// Gives back a claim that was not used.
     func unclaim() { life.withLock { $0.busy = false } }
 

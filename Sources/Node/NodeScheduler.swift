@@ -35,26 +35,39 @@ public actor NodeScheduler {
     let fpgaPatience: Duration
     public nonisolated let memory: MemoryBudget
     let memoryPatience: Duration
-    private var functions: [String: FunctionState] = [:]
+    var functions: [String: FunctionState] = [:]
+    /// Each function's autoscaler and learned keep-alive, kept while the function is known
+    /// (its instances may all be gone: what it learned stays).
+    var scalers: [String: FunctionScaler] = [:]
+    /// Read from the store at start, taken by each function's first request.
+    var learned: [String: IdleTimeHistogram] = [:]
+    let scaling: ScalingSettings
     private var instanceCounter = 0
     private var waiterCounter: UInt64 = 0
     private var reaper: Task<Void, Never>?
     /// Request ids, shared with the fast lane.
     private let requestCounter = Atomic<UInt64>(0)
     /// The fast lane's view: each function's instances, and how many requests wait for one.
-    private let lanes = Mutex<[String: (instances: [Instance], waiting: Int)]>([:])
+    private let lanes = Mutex<[String: Lane]>([:])
+
+    struct Lane {
+        var instances: [Instance]
+        var waiting: Int
+        var meter: ConcurrencyMeter?
+    }
 
     /// The node's name, given in every outcome (X-Kumo-Node).
     let nodeName: String
 
     public init(name: String, pool: ProcessPool, inventory: FPGAInventory, fpgaPatience: Duration, memory: MemoryBudget,
-                memoryPatience: Duration, logger: Logger, logSink: @escaping LogSink) {
+                memoryPatience: Duration, scaling: ScalingSettings = ScalingSettings(), logger: Logger, logSink: @escaping LogSink) {
         nodeName = name
         self.pool = pool
         self.inventory = inventory
         self.fpgaPatience = fpgaPatience
         self.memory = memory
         self.memoryPatience = memoryPatience
+        self.scaling = scaling
         self.logger = logger
         self.logSink = logSink
     }
@@ -62,10 +75,25 @@ public actor NodeScheduler {
     /// A deployed function: pooled processes ready memory of its size for a cold start.
     public nonisolated func expect(_ deployment: Deployment) {
         pool.expect(PrepareMemory(memorySize: deployment.config.memory))
+        Task { await self.adopt(deployment) }
+    }
+
+    /// The node scales a deployed function from now on (its minimum starts at the next
+    /// tick); instances of an older version stop.
+    private func adopt(_ deployment: Deployment) {
+        _ = meter(for: deployment)
+        switchVersion(deployment)
+    }
+
+    private func switchVersion(_ deployment: Deployment) {
+        guard let known = functions[deployment.name], known.deployment.version != deployment.version else { return }
+        functions[deployment.name]?.deployment = deployment
+        retireAll(deployment.name, except: deployment.version)
     }
 
     /// Starts the pool and the keep-alive reaper.
-    public func start() {
+    public func start() async {
+        await loadLearned()
         pool.refill()
         reaper = Task { [weak self] in
             while !Task.isCancelled {
@@ -77,6 +105,9 @@ public actor NodeScheduler {
 
     public func invoke(_ deployment: Deployment, _ invocation: Invocation) async throws(SchedulingError) -> InvocationOutcome {
         Trace.mark("sched invoke")
+        let meter = meter(for: deployment)
+        meter.begin()
+        defer { meter.end() }
         let (instance, cold) = try await acquire(deployment)
         let request = prepare(instance, invocation, timeoutSeconds: deployment.config.timeoutSeconds)
         do {
@@ -106,16 +137,22 @@ public actor NodeScheduler {
     public nonisolated func invokeWarm(_ deployment: Deployment, _ makeInvocation: () -> Invocation?,
                                        completion: @escaping @Sendable (Result<InvocationOutcome, SchedulingError>) -> Void) -> Bool {
         let function = deployment.name
-        guard let instance = lanes.withLock({ $0[function]?.instances.reversed().first { $0.claim(version: deployment.version) } }) else {
-            return false
+        let claimed = lanes.withLock { lanes -> (Instance, ConcurrencyMeter?)? in
+            guard let lane = lanes[function], let idle = lane.instances.reversed().first(where: { $0.claim(version: deployment.version) }) else {
+                return nil
+            }
+            return (idle, lane.meter)
         }
+        guard let (instance, meter) = claimed else { return false }
         guard let invocation = makeInvocation() else {
             instance.unclaim()
             if lanes.withLock({ $0[function]?.waiting ?? 0 }) > 0 { Task { await self.serveWaiter(function) } }
             return false
         }
         let request = prepare(instance, invocation, timeoutSeconds: deployment.config.timeoutSeconds)
+        meter?.begin()
         instance.process.invoke(request, body: invocation.body) { [self] answer in
+            meter?.end()
             switch answer {
             case .success(let (result, output)):
                 completion(.success(InvocationOutcome(result: result, output: output, coldStart: false, instance: instance.id, node: nodeName)))
@@ -145,7 +182,7 @@ public actor NodeScheduler {
     }
 
     /// Hands an idle instance to the first waiter, if both exist.
-    private func serveWaiter(_ function: String) {
+    func serveWaiter(_ function: String) {
         guard functions[function]?.waiters.isEmpty == false,
               let idle = functions[function]?.instances.first(where: { $0.claim() }),
               let waiter = popWaiter(function) else { return }
@@ -158,17 +195,16 @@ public actor NodeScheduler {
         let name = deployment.name
         while true {
             if functions[name] == nil { functions[name] = FunctionState(deployment: deployment) }
-            if functions[name]?.deployment.version != deployment.version {
-                functions[name]?.deployment = deployment
-                retireAll(name, except: deployment.version)
-            }
+            switchVersion(deployment)
             guard let state = functions[name] else { continue }
             if let idle = state.instances.reversed().first(where: { $0.claim(version: deployment.version) }) {
                 return (idle, false)
             }
             let live = state.instances.filter { !$0.retired }.count + state.starting
-            if live < deployment.limits.maxInstances {
-                return (try await coldStart(deployment), true)
+            // Instances share requests up to the concurrency target before another starts.
+            let inFlight = scalers[name]?.meter.inFlight ?? 1
+            if live < deployment.limits.maxInstances, live == 0 || live * deployment.limits.concurrency < inFlight {
+                return (try await coldStart(deployment, evicting: true), true)
             }
             guard state.waiters.count < deployment.limits.queueLimit else {
                 throw .queueFull(function: name, limit: deployment.limits.queueLimit)
@@ -206,7 +242,8 @@ public actor NodeScheduler {
         waiter.continuation.resume(throwing: SchedulingError.queueTimeout(function: function, seconds: seconds))
     }
 
-    private func coldStart(_ deployment: Deployment) async throws(SchedulingError) -> Instance {
+    /// `evicting`: a request may stop another function's idle instance for its card; a start ahead of need may not.
+    func coldStart(_ deployment: Deployment, evicting: Bool) async throws(SchedulingError) -> Instance {
         let name = deployment.name
         functions[name]?.starting += 1
         defer { functions[name]?.starting -= 1 }
@@ -220,7 +257,7 @@ public actor NodeScheduler {
         defer { if !started { memory.release(reservation.bytes, tenant: reservation.tenant) } }
         var grant: FPGAGrantInfo?
         if deployment.config.accelerator == .fpga {
-            do { grant = try await acquireFPGA(deployment, instance: id) } catch { throw .noFPGA(error) }
+            do { grant = try await acquireFPGA(deployment, instance: id, evicting: evicting) } catch { throw .noFPGA(error) }
         }
         let process: InstanceProcess
         do {
@@ -265,8 +302,8 @@ public actor NodeScheduler {
     }
 
     /// A free card, else stop an idle instance that holds one, then wait (bounded).
-    private func acquireFPGA(_ deployment: Deployment, instance: String) async throws(FPGAAllocationError) -> FPGAGrantInfo {
-        if await inventory.freeCount == 0 {
+    private func acquireFPGA(_ deployment: Deployment, instance: String, evicting: Bool) async throws(FPGAAllocationError) -> FPGAGrantInfo {
+        if evicting, await inventory.freeCount == 0 {
             let holders = functions.flatMap { name, state in state.instances.filter { $0.card != nil }.map { (name, $0) } }
                 .sorted { $0.1.snapshot.lastUsed < $1.1.snapshot.lastUsed }
             // claim() takes only an idle one; a busy holder keeps its card.
@@ -327,15 +364,16 @@ public actor NodeScheduler {
     }
 
     /// Mirrors a function's instances and waiter count for the fast lane.
-    private func syncLane(_ function: String) {
+    func syncLane(_ function: String) {
         let instances = functions[function]?.instances ?? []
         let waiting = functions[function]?.waiters.count ?? 0
-        lanes.withLock { $0[function] = instances.isEmpty && waiting == 0 ? nil : (instances, waiting) }
+        let meter = scalers[function]?.meter
+        lanes.withLock { $0[function] = instances.isEmpty && waiting == 0 ? nil : Lane(instances: instances, waiting: waiting, meter: meter) }
     }
 
     /// Takes the instance out now (the caller owns it: busy or claimed); its process
     /// stops (and its FPGA is released) in the background.
-    private func remove(_ instance: Instance, function: String, reason: String) {
+    func remove(_ instance: Instance, function: String, reason: String) {
         _ = instance.retire()
         functions[function]?.instances.removeAll { $0 === instance }
         syncLane(function)
@@ -371,15 +409,9 @@ public actor NodeScheduler {
     func reap() {
         pool.refill()
         let now = ContinuousClock.now
-        for (name, state) in functions {
-            let keepAlive = Duration.nanoseconds(Int64(state.deployment.limits.keepAliveSeconds * 1e9))
-            for instance in state.instances {
-                let life = instance.snapshot
-                if life.busy, let limit = life.backstop, now > limit { instance.process.kill() }
-                if instance.claimIfExpired(keepAlive: keepAlive, now: now) {
-                    remove(instance, function: name, reason: instance.alive ? "idle past its keep-alive" : "the instance process ended")
-                }
-            }
+        scaleAll(now: now)
+        for name in Array(functions.keys) {
+            reapIdle(name, now: now)
             if functions[name]?.instances.isEmpty == true, functions[name]?.waiters.isEmpty == true,
                functions[name]?.starting == 0 {
                 functions[name] = nil
@@ -395,6 +427,7 @@ public actor NodeScheduler {
             waiter.continuation.resume(throwing: SchedulingError.removed(function: function))
         }
         functions[function]?.waiters = []
+        scalers[function] = nil
         syncLane(function)
     }
 
@@ -416,15 +449,26 @@ public actor NodeScheduler {
         let coldStarts: Counter
         let fpgaAllocations: Counter
         let instances: Gauge
+        let desired: Gauge
+        let stableConcurrency: Gauge
+        let panicking: Gauge
+        /// Seconds an idle instance stays warm after the function went idle (learned).
+        let warmSeconds: Gauge
+        let prewarms: Counter
     }
     private var metricHandles: [String: FunctionMetrics] = [:]
 
-    private func handles(_ function: String) -> FunctionMetrics {
+    func handles(_ function: String) -> FunctionMetrics {
         if let known = metricHandles[function] { return known }
         let made = FunctionMetrics(
             coldStarts: Counter(label: "kumo_cold_starts_total", dimensions: [("function", function)]),
             fpgaAllocations: Counter(label: "kumo_fpga_allocations_total", dimensions: [("function", function)]),
-            instances: Gauge(label: "kumo_instances", dimensions: [("function", function)]))
+            instances: Gauge(label: "kumo_instances", dimensions: [("function", function)]),
+            desired: Gauge(label: "kumo_desired_instances", dimensions: [("function", function)]),
+            stableConcurrency: Gauge(label: "kumo_observed_concurrency", dimensions: [("function", function)]),
+            panicking: Gauge(label: "kumo_autoscaler_panic", dimensions: [("function", function)]),
+            warmSeconds: Gauge(label: "kumo_learned_keep_alive_seconds", dimensions: [("function", function)]),
+            prewarms: Counter(label: "kumo_prewarms_total", dimensions: [("function", function)]))
         metricHandles[function] = made
         return made
     }

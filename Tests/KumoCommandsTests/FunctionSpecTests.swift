@@ -103,6 +103,25 @@ struct FunctionSpecTests {
         #expect(error("name: f\nsources: [main.c]\naccelerator: fpga\nbitstream: vadd\nbitstream_file: k.bin\n")?.key == "bitstream_file")
     }
 
+    /// The scaling keys: read into the image's config, refused out of range with the key named.
+    @Test func scalingKeys() throws {
+        let spec = try parse("name: f\nsources: [main.c]\nconcurrency: 4\nmin_instances: 1\nmax_instances: 50\nkeep_alive: auto\n")
+        #expect(spec.scaling == Scaling(concurrency: 4, minInstances: 1, maxInstances: 50, keepAlive: .auto))
+        #expect(ImageConfig(spec: spec).scaling == spec.scaling)
+        #expect(try parse("name: f\nsources: [main.c]\nkeep_alive: 10m\n").scaling.keepAlive == .seconds(600))
+        #expect(try parse("name: f\nsources: [main.c]\nkeep_alive: 0\n").scaling.keepAlive == .seconds(0))
+        #expect(ImageConfig(spec: try parse("name: f\nsources: [main.c]\n")).scaling == nil, "no keys, nothing recorded")
+        for (yaml, key) in [("concurrency: 0", "concurrency"), ("concurrency: 1001", "concurrency"), ("concurrency: two", "concurrency"),
+                            ("min_instances: -1", "min_instances"), ("max_instances: 0", "max_instances"),
+                            ("max_instances: 257", "max_instances"), ("keep_alive: forever", "keep_alive"),
+                            ("keep_alive: -5s", "keep_alive"), ("keep_alive: 25h", "keep_alive"),
+                            ("min_instances: 3\nmax_instances: 2", "min_instances")] {
+            let e = error("name: f\nsources: [main.c]\n\(yaml)\n")
+            #expect(e?.key == key, "\(yaml): \(String(describing: e))")
+        }
+        #expect(error("name: f\nsources: [main.c]\nmin_instances: 3\nmax_instances: 2\n")?.message.contains("above max_instances") == true)
+    }
+
     /// C++ sources by extension, and `.c` ones as C++ with `language: c++` (vendors' helpers).
     @Test func cxxSourcesAndANamedBitstream() throws {
         FileManager.default.createFile(atPath: directory + "/host.cpp", contents: Data())

@@ -59,7 +59,7 @@ public struct HeartbeatDelays: Codable, Sendable, Equatable {
 
 /// The version of what nodes and gateways say to each other: a gateway refuses a node of another.
 public enum ClusterProtocol {
-    public static let version = "kumo-cluster/3"
+    public static let version = "kumo-cluster/4"
 
     /// `http://HOST:PORT` → its host and port; nil for anything else (a node's API is plain HTTP).
     public static func endpoint(_ address: String) -> (host: String, port: Int)? {

@@ -247,14 +247,25 @@ public final class ClusterNodes: NodeClient {
     }
 
     public func instances(of function: String) async -> [NodeScheduler.InstanceInfo] {
-        var all: [NodeScheduler.InstanceInfo] = []
+        await fromEachNode("/instances/" + function, as: [NodeScheduler.InstanceInfo].self).flatMap { node, list in
+            list.map { var info = $0; info.id = node + "/" + info.id; return info }
+        }
+    }
+
+    public func scaling(of function: String) async -> [ScalingStatus] {
+        await fromEachNode("/scaling/" + function, as: [ScalingStatus].self).flatMap(\.1)
+    }
+
+    /// One GET of the internal API on every live node; a node that does not answer is left out.
+    private func fromEachNode<T: Decodable>(_ path: String, as type: T.Type) async -> [(String, T)] {
+        var all: [(String, T)] = []
         for node in view.alive {
-            var request = HTTPClientRequest(url: node.address + RemoteWire.prefix + "/instances/" + function)
+            var request = HTTPClientRequest(url: node.address + RemoteWire.prefix + path)
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
             guard let response = try? await ClusterHTTP.client.execute(request, timeout: .seconds(5)), response.status == .ok,
                   let body = try? await response.body.collect(upTo: 16 << 20),
-                  let list = try? JSONDecoder().decode([NodeScheduler.InstanceInfo].self, from: Data(body.readableBytesView)) else { continue }
-            all += list.map { var info = $0; info.id = node.name + "/" + info.id; return info }
+                  let value = try? JSONDecoder().decode(T.self, from: Data(body.readableBytesView)) else { continue }
+            all.append((node.name, value))
         }
         return all
     }

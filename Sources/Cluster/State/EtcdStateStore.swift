@@ -26,6 +26,8 @@ public final class EtcdStateStore: StateStore {
         static let pending = root + "pending/"
         static let grants = root + "grants/"
         static let logs = root + "logs/"
+        /// learned/FUNCTION/NODE: removing a function removes every node's.
+        static let learned = root + "learned/"
 
         /// A key that sorts in time order and never collides: nanoseconds, then a random tail.
         static func sequence() -> String {
@@ -101,6 +103,25 @@ public final class EtcdStateStore: StateStore {
 
     public func deleteFunction(_ name: String) async throws {
         try await etcd.delete(Key.functions + name)
+        try await etcd.delete(prefix: Key.learned + name + "/")
+    }
+
+    // MARK: learned keep-alives
+
+    public func learnedKeepAlives(node: String) async throws -> [String: String] {
+        var found: [String: String] = [:]
+        for kv in try await etcd.range(prefix: Key.learned).values {
+            let parts = kv.key.dropFirst(Key.learned.count).split(separator: "/", maxSplits: 1)
+            guard parts.count == 2, parts[1] == node else { continue }
+            found[String(parts[0])] = String(decoding: kv.value, as: UTF8.self)
+        }
+        return found
+    }
+
+    public func saveLearnedKeepAlive(node: String, function: String, json: String) async throws {
+        // Only while the function exists: a save racing its removal leaves nothing behind.
+        _ = try await etcd.transaction(if: [EtcdCondition(Key.functions + function, .version(0), .greater)],
+                                       then: [.put(Key.learned + function + "/" + node, Array(json.utf8))])
     }
 
     public func imagesInUse() async throws -> Set<String> {

@@ -55,7 +55,10 @@ extension SQLiteStateStore {
     }
 
     public func deleteFunction(_ name: String) throws {
-        _ = try db.write { try FunctionRecord.deleteOne($0, key: name) }
+        try db.write { db in
+            _ = try FunctionRecord.deleteOne(db, key: name)
+            try db.execute(sql: "DELETE FROM learned_keep_alives WHERE function = ?", arguments: [name])
+        }
     }
 
     public func imagesInUse() throws -> Set<String> {
@@ -148,6 +151,25 @@ extension SQLiteStateStore {
                   SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY function ORDER BY id DESC) AS n FROM logs)
                   WHERE n > ?)
                 """, arguments: [keep])
+        }
+    }
+
+    // MARK: learned keep-alives
+
+    public func learnedKeepAlives(node: String) throws -> [String: String] {
+        try db.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT function, json FROM learned_keep_alives WHERE node = ?", arguments: [node])
+            return Dictionary(rows.map { ($0["function"] as String, $0["json"] as String) }) { _, newer in newer }
+        }
+    }
+
+    public func saveLearnedKeepAlive(node: String, function: String, json: String) throws {
+        try db.write { db in
+            // Only for a function that exists: a save racing its removal leaves nothing behind.
+            try db.execute(sql: """
+                INSERT INTO learned_keep_alives (node, function, json) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM functions WHERE name = ?)
+                ON CONFLICT (node, function) DO UPDATE SET json = excluded.json
+                """, arguments: [node, function, json, function])
         }
     }
 }

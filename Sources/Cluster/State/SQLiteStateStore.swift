@@ -71,6 +71,14 @@ public final class SQLiteStateStore: StateStore {
         m.registerMigration("v2: tenant memory caps") { db in
             try db.alter(table: "tenants") { t in t.add(column: "memoryLimit", .integer) }
         }
+        m.registerMigration("v3: learned keep-alives") { db in
+            try db.create(table: "learned_keep_alives") { t in
+                t.column("node", .text).notNull()
+                t.column("function", .text).notNull().indexed()
+                t.column("json", .text).notNull()
+                t.primaryKey(["node", "function"])
+            }
+        }
         return m
     }
 }

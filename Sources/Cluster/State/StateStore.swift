@@ -47,6 +47,11 @@ public protocol StateStore: Sendable {
     func logs(function: String, after: Int64, limit: Int) async throws -> [LogRecord]
     /// Keeps the newest `keep` lines per function.
     func pruneLogs(keep: Int) async throws
+
+    /// What `node` learned of its functions' idle times (JSON), by function; a function's
+    /// go with it when it is removed.
+    func learnedKeepAlives(node: String) async throws -> [String: String]
+    func saveLearnedKeepAlive(node: String, function: String, json: String) async throws
 }
 
 /// Why a deploy was not written.
