@@ -71,11 +71,11 @@ extension Gateway {
         defer { upload.discard() }
         let written: (record: FunctionRecord, created: Bool) = try await images.admit(upload) { config in
             // The deploy's options over the function.yaml's over the server's defaults.
-            var limits = requested.base.applying(config.scaling ?? Scaling()).applying(requested.scaling)
-            if requested.scaling.maxInstances == nil, config.scaling?.maxInstances == nil {
-                limits.maxInstances = max(limits.maxInstances, limits.minInstances)
-            }
+            let limits = requested.base.applying(config.scaling ?? Scaling()).applying(requested.scaling)
             if let why = Scaling.conflict(min: limits.minInstances, max: limits.maxInstances) { throw GatewayError.badRequest(why) }
+            if limits.minInstances > 0, !limits.learnsKeepAlive, limits.keepAliveSeconds <= 0 {
+                throw GatewayError.badRequest("min_instances keeps instances warm and keep_alive 0 stops each after its request; choose one")
+            }
             if config.accelerator == .fpga, !nodeHasFPGAs {
                 throw GatewayError.badRequest("\(name) needs an FPGA and this node has none (kumo serve --fpgas N)")
             }

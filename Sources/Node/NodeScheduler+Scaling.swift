@@ -26,6 +26,22 @@ extension NodeScheduler {
         do { learned = try await store.histograms() } catch {
             logger.warning("learned keep-alives could not be read; they start again: \(error)")
         }
+        // Functions adopted while the store was read take theirs now, if they learned nothing meanwhile.
+        for (name, s) in scalers where s.histogram.samples == 0 {
+            if let saved = learned.removeValue(forKey: name), saved.matches(binSeconds: scaling.binSeconds) {
+                scalers[name]?.histogram = saved
+            }
+        }
+    }
+
+    /// What was learned since the last save, saved now (the node is stopping).
+    func saveLearned() async {
+        guard let store = scaling.store else { return }
+        for (name, s) in scalers where s.unsaved {
+            do { try await store.save(s.histogram, function: name) } catch {
+                logger.warning("the learned keep-alive of \(name) was not saved: \(error)")
+            }
+        }
     }
 
     func scaleAll(now: ContinuousClock.Instant) {

@@ -434,6 +434,7 @@ public actor NodeScheduler {
     /// Stops every instance and the pool (kumo serve is exiting).
     public func shutdown() async {
         reaper?.cancel()
+        await saveLearned()
         pool.close()
         let all = functions.values.flatMap(\.instances)
         for (name, _) in functions { remove(function: name) }

@@ -86,6 +86,25 @@ final class StateStoreTests {
         }
     }
 
+    /// Each node's learned keep-alives: kept per node, only for functions that exist, gone with the function.
+    @Test func learnedKeepAlivesArePerNodeAndGoWithTheirFunction() async throws {
+        for store in try stores() {
+            let alice = TenantRecord(name: "alice", tokenHash: "a", admin: false, created: Date())
+            #expect(try await store.insert(alice))
+            _ = try await store.deploy(FunctionRecord(name: "f1", tenant: "alice", image: "i1", imageBytes: 1, config: "{}",
+                                                      limits: "{}", created: Date(), updated: Date()), by: alice)
+            try await store.saveLearnedKeepAlive(node: "n1", function: "f1", json: "{\"a\":1}")
+            try await store.saveLearnedKeepAlive(node: "n1", function: "f1", json: "{\"a\":2}")
+            try await store.saveLearnedKeepAlive(node: "n2", function: "f1", json: "{\"b\":1}")
+            try await store.saveLearnedKeepAlive(node: "n1", function: "gone", json: "{}")
+            #expect(try await store.learnedKeepAlives(node: "n1") == ["f1": "{\"a\":2}"], "\(type(of: store))")
+            #expect(try await store.learnedKeepAlives(node: "n2") == ["f1": "{\"b\":1}"])
+            try await store.deleteFunction("f1")
+            #expect(try await store.learnedKeepAlives(node: "n1").isEmpty)
+            #expect(try await store.learnedKeepAlives(node: "n2").isEmpty)
+        }
+    }
+
     /// Of many concurrent calls, exactly the cap's worth are accepted; finishing one makes room.
     @Test func thePendingCapHoldsUnderConcurrencyAndFinishingMakesRoom() async throws {
         for store in try stores() {
