@@ -185,8 +185,10 @@ def describe(functions, invocations):
             f"run={kinds['run']} persistent={kinds['persistent']} fpga={kinds['fpga']} bitstreams={bitstreams}")
 
 
-# What a policy deploys with, in trace seconds: `kumo deploy --keep-alive` is scaled by the speedup.
-POLICIES = {"fixed-10m": 600.0, "none": 0.0}
+# What a policy deploys with: a keep-alive in trace seconds (`kumo deploy --keep-alive` is scaled
+# by the speedup), or "auto" for the learned ones (the server runs them: `kumo serve
+# --learned-keep-alive hybrid|kumo`, with the histogram's minute scaled by the speedup).
+POLICIES = {"fixed-10m": 600.0, "none": 0.0, "hybrid": "auto", "kumo": "auto"}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -207,7 +209,7 @@ def replay(path, policy, speedup, kumo, max_instances, out_dir):
     gateway, token = os.environ.get("KUMO_GATEWAY"), os.environ.get("KUMO_TOKEN", "")
     if not gateway:
         raise TraceError("set KUMO_GATEWAY (and KUMO_TOKEN) to the gateway to replay against")
-    keep_alive = max(0, round(POLICIES[policy] / speedup))
+    keep_alive = POLICIES[policy] if POLICIES[policy] == "auto" else f"{max(0.0, POLICIES[policy] / speedup):.3f}s"
     memory = {}
     for name, (kind, bitstream, _) in functions.items():
         directory = function_directory(kind, bitstream)
@@ -225,13 +227,10 @@ def replay(path, policy, speedup, kumo, max_instances, out_dir):
     reconfigurations = lambda: sum(c.get("reconfigurations", 0) for c in json.loads(get("/system/accelerators"))["cards"])
     reconfigs_before = reconfigurations()
     lock = threading.Lock()
-    inflight = {name: 0 for name in functions}
     results = []  # (latency ms, HTTP status, cold)
 
     def invoke(name, duration_ms):
         body = str(max(0, round(duration_ms / speedup))).encode()
-        with lock:
-            inflight[name] += 1
         started = time.perf_counter()
         status, cold = 0, False
         try:
@@ -245,24 +244,23 @@ def replay(path, policy, speedup, kumo, max_instances, out_dir):
             status = 599
         elapsed = (time.perf_counter() - started) * 1000
         with lock:
-            inflight[name] -= 1
             results.append((elapsed, status, cold))
 
     idle_gb_s = [0.0]
     stop = threading.Event()
 
-    def watch():  # idle instances: warm ones beyond those serving a request, times their memory
+    def watch():  # idle instances (warm, serving no request) times their memory, from the instance listing
         last = time.perf_counter()
         while not stop.wait(0.25):
             try:
-                text = get("/metrics")
-            except OSError:
+                listing = json.loads(get("/system/functions"))
+            except (OSError, ValueError):
                 continue
             now = time.perf_counter()
-            with lock:
-                for name, value in re.findall(r'^kumo_instances\{function="([^"]+)"\} (\d+)', text, re.M):
-                    if name in inflight:
-                        idle_gb_s[0] += max(0, int(value) - inflight[name]) * memory[name] * (now - last)
+            for f in listing:
+                if f["name"] in memory:
+                    idle = sum(1 for i in f.get("instances") or [] if not i["busy"])
+                    idle_gb_s[0] += idle * memory[f["name"]] * (now - last)
             last = now
 
     watcher = threading.Thread(target=watch, daemon=True)

@@ -64,6 +64,7 @@ public final class LocalNode: NodeClient {
 
     public func remove(function: String) async { await scheduler.remove(function: function) }
     public func instances(of function: String) async -> [NodeScheduler.InstanceInfo] { await scheduler.instances(of: function) }
+    public func allInstances() async -> [String: [NodeScheduler.InstanceInfo]] { await scheduler.allInstances() }
     public func scaling(of function: String) async -> [ScalingStatus] { await scheduler.scalingStatus(of: function).map { [$0] } ?? [] }
 
     public func capacity() async -> NodeCapacity {

@@ -22,6 +22,8 @@ public protocol NodeClient: Sendable {
     func remove(function: String) async
 
     func instances(of function: String) async -> [NodeScheduler.InstanceInfo]
+    /// Every function's instances, by function.
+    func allInstances() async -> [String: [NodeScheduler.InstanceInfo]]
     /// What each node's autoscaler decided for the function and what its keep-alive learned.
     func scaling(of function: String) async -> [ScalingStatus]
     func capacity() async -> NodeCapacity

@@ -39,10 +39,9 @@ extension Gateway {
     func listFunctions(_ request: Request) async throws -> Response {
         let tenant = try await authenticate(request)
         let records = try await store.functions(tenant: tenant.admin ? nil : tenant.name)
-        var infos: [FunctionInfo] = []
-        for record in records {
-            if let info = info(record, instances: await node.instances(of: record.name)) { infos.append(info) }
-        }
+        // One listing of every instance (in a cluster, one call per node, not one per function and node).
+        let instances = await node.allInstances()
+        let infos = records.compactMap { info($0, instances: instances[$0.name] ?? []) }
         return try json(infos)
     }
 

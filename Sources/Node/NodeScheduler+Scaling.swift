@@ -123,12 +123,13 @@ extension NodeScheduler {
         guard let state = functions[name] else { return }
         let keepAlive = scalers[name]?.keepAlive(now: now) ?? .seconds(state.deployment.limits.keepAliveSeconds)
         let floor = scalers[name]?.floor ?? state.deployment.limits.minInstances
+        let extrasGo = scalers[name]?.extrasExpired(now: now, policy: scaling.policy, binSeconds: scaling.binSeconds) ?? false
         var live = state.instances.filter { !$0.retired }.count
         for instance in state.instances {
             let life = instance.snapshot
             if life.busy, let limit = life.backstop, now > limit { instance.process.kill() }
-            // A dead one always goes; a live one only above the floor.
-            let limit = live > floor ? keepAlive : .seconds(Int64.max / 2)
+            // A dead one always goes; a live one only above the floor (and an extra one above one).
+            let limit = live > floor ? (extrasGo && live > 1 ? .zero : keepAlive) : .seconds(Int64.max / 2)
             if instance.claimIfExpired(keepAlive: limit, now: now) {
                 live -= 1
                 remove(instance, function: name, reason: instance.alive ? "idle past its keep-alive" : "the instance process ended")

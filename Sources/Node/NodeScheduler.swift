@@ -483,6 +483,13 @@ public actor NodeScheduler {
         public var idleSeconds: Double
     }
 
+    /// Every function's instances here, by function (one call for a whole listing).
+    public func allInstances() -> [String: [InstanceInfo]] {
+        var all: [String: [InstanceInfo]] = [:]
+        for name in functions.keys { all[name] = instances(of: name) }
+        return all
+    }
+
     public func instances(of function: String) -> [InstanceInfo] {
         let now = ContinuousClock.now
         return (functions[function]?.instances ?? []).map {

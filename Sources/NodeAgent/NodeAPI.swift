@@ -61,6 +61,12 @@ public struct NodeAPI: Sendable {
             return Response(status: .ok, headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(instances))))
         }
+        router.get(RouterPath(RemoteWire.prefix + "/instances")) { request, _ in
+            if case .failure(let refusal) = authorize(request.headers) { return Self.response(refusal.answer) }
+            let instances = await self.node().allInstances()
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(instances))))
+        }
         router.get(RouterPath(RemoteWire.prefix + "/scaling/:name")) { request, context in
             if case .failure(let refusal) = authorize(request.headers) { return Self.response(refusal.answer) }
             let scaling = await self.node().scaling(of: context.parameters.get("name") ?? "")

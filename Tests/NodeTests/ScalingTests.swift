@@ -78,17 +78,25 @@ struct ScalingTests {
         #expect(w.basis == .recent && abs(w.prewarmSeconds - 0.85 * 6 * 3600) < 1e-6 && abs(w.warmUntil - 1.15 * 6 * 3600) < 1e-6)
     }
 
-    /// Kumo's policy predicts a timer's next call from three regular idle times, where the
+    /// Kumo's policy predicts a timer's next call from two regular idle times, where the
     /// hybrid waits for ten; irregular ones it does not predict.
     @Test func kumoPredictsRegularIdleTimesEarly() {
         var timer = IdleTimeHistogram(binSeconds: 60)
-        for _ in 0..<3 { timer.record(idleSeconds: 300) }
+        for _ in 0..<2 { timer.record(idleSeconds: 300) }
         #expect(timer.windows(.hybrid, fallbackSeconds: 600).basis == .tooFew)
         let w = timer.windows(.kumo, fallbackSeconds: 600)
         #expect(w.basis == .recent && abs(w.prewarmSeconds - 255) < 1e-9)
         var poisson = IdleTimeHistogram(binSeconds: 60)
         for s in [5.0, 300, 40] { poisson.record(idleSeconds: s) }
         #expect(poisson.windows(.kumo, fallbackSeconds: 600).basis == .tooFew)
+    }
+
+    /// Without a pre-warm, Kumo keeps an instance at least as long as the fixed fallback.
+    @Test func kumoNeverKeepsLessThanTheFallbackWithoutAPrewarm() {
+        var busy = IdleTimeHistogram(binSeconds: 60)
+        for i in 0..<50 { busy.record(idleSeconds: Double(i % 7)) }
+        #expect(busy.windows(.hybrid, fallbackSeconds: 600).warmUntil < 100)
+        #expect(busy.windows(.kumo, fallbackSeconds: 600) == KeepAliveWindows(prewarmSeconds: 0, keepAliveSeconds: 600, basis: .histogram))
     }
 
     @Test func storedHistogramsAreCheckedAndOldCountsFade() throws {

@@ -252,6 +252,16 @@ public final class ClusterNodes: NodeClient {
         }
     }
 
+    public func allInstances() async -> [String: [NodeScheduler.InstanceInfo]] {
+        var all: [String: [NodeScheduler.InstanceInfo]] = [:]
+        for (node, byFunction) in await fromEachNode("/instances", as: [String: [NodeScheduler.InstanceInfo]].self) {
+            for (function, list) in byFunction {
+                all[function, default: []] += list.map { var info = $0; info.id = node + "/" + info.id; return info }
+            }
+        }
+        return all
+    }
+
     public func scaling(of function: String) async -> [ScalingStatus] {
         await fromEachNode("/scaling/" + function, as: [ScalingStatus].self).flatMap(\.1)
     }

@@ -55,6 +55,13 @@ struct FunctionScaler {
         return idle < windows.prewarmSeconds || idle >= windows.warmUntil ? .zero : .seconds(86_400)
     }
 
+    /// Kumo's policy keeps one instance once the function has been idle this long: extra
+    /// instances answer bursts, which come while it is busy.
+    func extrasExpired(now: ContinuousClock.Instant, policy: LearnedPolicy, binSeconds: Double) -> Bool {
+        guard policy == .kumo, deployment.limits.learnsKeepAlive, let since = idleSince else { return false }
+        return (now - since).seconds >= 3 * binSeconds
+    }
+
     /// When a pre-warm is due now: the function is idle, its wait is over, its window is not.
     func prewarmDue(now: ContinuousClock.Instant) -> Bool {
         guard deployment.limits.learnsKeepAlive, !prewarmedThisIdle, let since = idleSince, let windows,

@@ -83,25 +83,31 @@ public struct IdleTimeHistogram: Codable, Sendable, Equatable {
     /// A histogram learned with another bin width is started again (the server's setting changed).
     public func matches(binSeconds other: Double) -> Bool { abs(binSeconds - other) < 1e-9 }
 
+    /// Kumo's policy differs from the published hybrid in three places, each measured with
+    /// scripts/bench-trace.sh (docs/scaling.md): it predicts a timer from two regular idle
+    /// times instead of waiting for ten; without a pre-warm it never keeps an instance for less
+    /// than the fixed fallback (a 99th percentile taken from a few dozen idle times cuts off
+    /// the tail that the next call falls in); and (in the scheduler) it pre-warms as many
+    /// instances as the function had busy at once lately, and keeps only one past a few bins.
     public func windows(_ policy: LearnedPolicy, fallbackSeconds: Double) -> KeepAliveWindows {
         let fallback = KeepAliveWindows(prewarmSeconds: 0, keepAliveSeconds: fallbackSeconds, basis: .tooFew)
         let total = samples
-        guard total >= Self.minimumSamples else {
-            if policy == .kumo, let predicted = predictedFromRecent(minimum: 3, regularOnly: true) { return predicted }
-            return fallback
+        let outOfRange = total > 0 && Double(outOfBounds) / Double(total) > 0.5
+        let flat = coefficientOfVariation < 2
+        if policy == .kumo, total < Self.minimumSamples || outOfRange || flat,
+           let timer = predictedFromRecent(minimum: 2, regularOnly: true) {
+            return timer
         }
-        if Double(outOfBounds) / Double(total) > 0.5 {
-            return predictedFromRecent(minimum: 1) ?? fallback
-        }
-        if coefficientOfVariation < 2 {
-            if policy == .kumo, let predicted = predictedFromRecent(minimum: 3, regularOnly: true) { return predicted }
-            return KeepAliveWindows(prewarmSeconds: 0, keepAliveSeconds: fallbackSeconds, basis: .flat)
-        }
+        guard total >= Self.minimumSamples else { return fallback }
+        if outOfRange { return predictedFromRecent(minimum: 1) ?? fallback }
+        if flat { return KeepAliveWindows(prewarmSeconds: 0, keepAliveSeconds: fallbackSeconds, basis: .flat) }
         let head = Double(bin(atPercentile: 0.05)) * binSeconds
         let tail = Double(bin(atPercentile: 0.99) + 1) * binSeconds
         // 10% margins: pre-warm a little early, keep a little long.
         let prewarm = head * 0.9
-        return KeepAliveWindows(prewarmSeconds: prewarm, keepAliveSeconds: max(tail * 1.1 - prewarm, binSeconds), basis: .histogram)
+        var keep = max(tail * 1.1 - prewarm, binSeconds)
+        if policy == .kumo, prewarm == 0 { keep = max(keep, fallbackSeconds) }
+        return KeepAliveWindows(prewarmSeconds: prewarm, keepAliveSeconds: keep, basis: .histogram)
     }
 
     /// The paper forecasts the next idle time with ARIMA; the mean of the recent ones needs
