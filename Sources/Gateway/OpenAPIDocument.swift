@@ -87,7 +87,9 @@ paths:
         - { $ref: "#/components/parameters/name" }
         - { name: max_instances, in: query, schema: { type: integer, minimum: 1, maximum: 256, default: 4 } }
         - { name: queue, in: query, schema: { type: integer, minimum: 0, maximum: 10000, default: 32 }, description: "requests that may wait for a busy instance; past it 429" }
-        - { name: keep_alive, in: query, schema: { type: integer, minimum: 0, maximum: 86400, default: 60 }, description: "seconds an idle instance stays warm" }
+        - { name: min_instances, in: query, schema: { type: integer, minimum: 0, maximum: 256, default: 0 }, description: "instances kept warm however idle; at most max_instances" }
+        - { name: concurrency, in: query, schema: { type: integer, minimum: 1, maximum: 1000, default: 1 }, description: "requests in flight per instance the autoscaler aims at" }
+        - { name: keep_alive, in: query, schema: { type: string, pattern: "^(auto|[0-9.]+(ms|s|m|h)?)$", default: auto }, description: "auto (learned from the function's idle times) or how long an idle instance stays warm, e.g. 0, 30s, 10m (at most 24h)" }
       requestBody: { required: true, content: { application/octet-stream: { schema: { type: string, format: binary } } } }
       responses:
         "201": { description: "Created", content: { application/json: { schema: { $ref: "#/components/schemas/Function" } } } }
@@ -174,6 +176,6 @@ components:
     Error: { type: object, properties: { error: { type: string } } }
     Accepted: { type: object, properties: { id: { type: string }, function: { type: string }, state: { type: string }, statusURL: { type: string }, resultURL: { type: string } } }
     Call: { type: object, properties: { id: { type: string }, function: { type: string }, state: { type: string, enum: [queued, running, done] }, httpStatus: { type: integer }, code: { type: integer }, detail: { type: string }, responseBytes: { type: integer }, created: { type: string, format: date-time }, finished: { type: string, format: date-time } } }
-    Function: { type: object, properties: { name: { type: string }, tenant: { type: string }, image: { type: string, description: "SHA-256 of the image" }, imageBytes: { type: integer }, mode: { type: string, enum: [run, persistent] }, accelerator: { type: string, enum: [none, fpga] }, memory: { type: integer }, timeoutSeconds: { type: number }, limits: { type: object }, created: { type: string, format: date-time }, updated: { type: string, format: date-time }, instances: { type: array, items: { type: object } } } }
+    Function: { type: object, properties: { name: { type: string }, tenant: { type: string }, image: { type: string, description: "SHA-256 of the image" }, imageBytes: { type: integer }, mode: { type: string, enum: [run, persistent] }, accelerator: { type: string, enum: [none, fpga] }, memory: { type: integer }, timeoutSeconds: { type: number }, limits: { type: object }, created: { type: string, format: date-time }, updated: { type: string, format: date-time }, instances: { type: array, items: { type: object } }, scaling: { type: array, items: { type: object }, description: "per node: desired instances and why, observed concurrency, panic, learned keep-alive" } } }
 """
 }
