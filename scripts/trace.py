@@ -227,7 +227,7 @@ def replay(path, policy, speedup, kumo, max_instances, out_dir):
     reconfigurations = lambda: sum(c.get("reconfigurations", 0) for c in json.loads(get("/system/accelerators"))["cards"])
     reconfigs_before = reconfigurations()
     lock = threading.Lock()
-    results = []  # (latency ms, HTTP status, cold)
+    results = []  # (latency ms, HTTP status, cold, function)
 
     def invoke(name, duration_ms):
         body = str(max(0, round(duration_ms / speedup))).encode()
@@ -244,7 +244,7 @@ def replay(path, policy, speedup, kumo, max_instances, out_dir):
             status = 599
         elapsed = (time.perf_counter() - started) * 1000
         with lock:
-            results.append((elapsed, status, cold))
+            results.append((elapsed, status, cold, name))
 
     idle_gb_s = [0.0]
     stop = threading.Event()
@@ -281,10 +281,14 @@ def replay(path, policy, speedup, kumo, max_instances, out_dir):
     failed = sum(1 for r in results if r[1] >= 500 and r[1] != 503)
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, f"{policy}.latencies.csv"), "w") as f:
-        f.write("latency_ms,status,cold\n" + "".join(f"{l:.3f},{s},{int(c)}\n" for l, s, c in results))
+        f.write("latency_ms,status,cold,function\n" + "".join(f"{l:.3f},{s},{int(c)},{n}\n" for l, s, c, n in results))
+    # Cold starts of FPGA functions apart: with fewer cards than FPGA functions, most are a card taken from another function.
+    fpga = [r for r in results if functions[r[3]][0] == "fpga"]
+    other = [r for r in results if functions[r[3]][0] != "fpga"]
+    share = lambda rows: sum(1 for r in rows if r[2]) / len(rows) if rows else 0.0
     print(f"policy={policy} cold_fraction={cold:.3f} p50_ms={q(0.5):.1f} p99_ms={q(0.99):.1f} p999_ms={q(0.999):.1f} "
           f"idle_gb_s={idle_gb_s[0] * speedup:.1f} reconfigs={reconfigurations() - reconfigs_before} refused={refused} "
-          f"failed={failed} invocations={len(results)}")
+          f"failed={failed} invocations={len(results)} cold_fraction_fpga={share(fpga):.3f} cold_fraction_other={share(other):.3f}")
 
 
 def ccdf(out_dir, policies):

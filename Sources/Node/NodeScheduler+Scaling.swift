@@ -7,7 +7,7 @@ import Metrics
 /// concurrency is read, its desired instances decided and started ahead of need, its idle
 /// times learned, and its pre-warm started when due.
 extension NodeScheduler {
-    /// The function's scaler, made on its first request (with what the store learned before).
+    /// The function's scaler, made at its deploy or first request (with what the store learned before).
     func meter(for deployment: Deployment) -> ConcurrencyMeter {
         if let known = scalers[deployment.name] {
             if known.deployment != deployment { scalers[deployment.name]?.deployment = deployment }
@@ -60,7 +60,8 @@ extension NodeScheduler {
                 s.busyPeak = 0
                 s.idleSince = idle
                 s.prewarmedThisIdle = false
-                s.windows = s.histogram.windows(scaling.policy, fallbackSeconds: s.deployment.limits.keepAliveSeconds)
+                s.windows = s.deployment.limits.learnsKeepAlive
+                    ? s.histogram.windows(scaling.policy, fallbackSeconds: s.deployment.limits.keepAliveSeconds) : nil
             }
         } else {
             s.idleSince = nil
@@ -68,8 +69,10 @@ extension NodeScheduler {
         let limits = s.deployment.limits
         let state = functions[name]
         let live = (state?.instances.filter { !$0.retired }.count ?? 0) + (state?.starting ?? 0)
+        // A stored record is outside input: the bounds are made a valid range whatever it says.
+        let high = max(limits.maxInstances, 1)
         let decision = s.autoscaler.decide(average: reading.average, seconds: reading.seconds, now: now, ready: live,
-                                           target: limits.concurrency, bounds: limits.minInstances...limits.maxInstances)
+                                           target: limits.concurrency, bounds: min(max(limits.minInstances, 0), high)...high)
         // While requests are in flight (or a panic holds) the autoscaler sets the number; an
         // idle function keeps its minimum, and the keep-alive decides about the rest (a start
         // after the last answer would be the keep-alive's call, not the autoscaler's).
