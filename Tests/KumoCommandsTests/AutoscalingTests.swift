@@ -70,7 +70,7 @@ struct AutoscalingTests {
         #expect(try await serve.deploy("examples/hello").status == 201)
         var previous = ""
         var prewarmedHit = false
-        for call in 0..<12 where !prewarmedHit {
+        for call in 0..<16 where !prewarmedHit {
             if call > 0 { try await Task.sleep(for: .milliseconds(1500)) }  // the workload's own period
             let reply = try await serve.invoke("hello")
             #expect(reply.status == 200)
@@ -82,15 +82,17 @@ struct AutoscalingTests {
         #expect(prewarmedHit, "no call found a pre-warmed instance")
         let scaling = try await Self.describe(serve, "hello").scaling
         let learned = scaling["learned"] as? [String: Any] ?? [:]
-        #expect(learned["basis"] as? String == "recent-idle-times", "\(scaling)")
-        #expect((learned["prewarmSeconds"] as? Double).map { $0 > 1 && $0 < 1.5 } == true, "\(learned)")
+        // From two regular idle times on (or, on a loaded machine that needed ten, the histogram's).
+        let basis = learned["basis"] as? String
+        #expect(basis == "recent-idle-times" || basis == "histogram", "\(scaling)")
+        #expect((learned["prewarmSeconds"] as? Double).map { $0 > 0.5 && $0 < 1.5 } == true, "\(learned)")
         #expect((scaling["prewarms"] as? Int ?? 0) >= 1)
         let idleTimes = scaling["idleTimes"] as? Int ?? 0
         serve.stop()  // SIGTERM: a graceful stop saves what was learned since the last save
         try serve.start()
         let restored = try await Self.describe(serve, "hello").scaling
         #expect(restored["idleTimes"] as? Int == idleTimes, "\(restored)")
-        #expect((restored["learned"] as? [String: Any])?["basis"] as? String == "recent-idle-times", "\(restored)")
+        #expect((restored["learned"] as? [String: Any])?["basis"] as? String == basis, "\(restored)")
     }
 
     /// Out-of-range limits are refused at deploy, naming the option; the function's own keys
