@@ -39,7 +39,7 @@ public actor NodeScheduler {
     /// Each function's autoscaler and learned keep-alive, kept while the function is known
     /// (its instances may all be gone: what it learned stays).
     var scalers: [String: FunctionScaler] = [:]
-    /// Read from the store at start, taken by each function's first request.
+    /// Read from the store at start, taken when the function is deployed or first called.
     var learned: [String: IdleTimeHistogram] = [:]
     let scaling: ScalingSettings
     private var instanceCounter = 0
