@@ -10,7 +10,10 @@ extension NodeScheduler {
     /// The function's scaler, made at its deploy or first request (with what the store learned before).
     func meter(for deployment: Deployment) -> ConcurrencyMeter {
         if let known = scalers[deployment.name] {
-            if known.deployment != deployment { scalers[deployment.name]?.deployment = deployment }
+            // Version and limits are what a redeploy changes; comparing them, not the whole config, keeps this cheap per request.
+            if known.deployment.version != deployment.version || known.deployment.limits != deployment.limits {
+                scalers[deployment.name]?.deployment = deployment
+            }
             return known.meter
         }
         var histogram = IdleTimeHistogram(binSeconds: scaling.binSeconds)
