@@ -44,10 +44,15 @@ struct AutoscalingTests {
         let burst = 80
         let connections = try (0..<burst).map { _ in try RawConnection(port: port) }
         for c in connections { c.send("POST /function/sleepy?ms=400 HTTP/1.1\r\nHost: k\r\nContent-Length: 0\r\n\r\n") }
-        try await waitFor("the autoscaler to panic", seconds: 10) {
-            let scaling = try await Self.describe(serve, "sleepy").scaling
-            return scaling["panicking"] as? Bool == true && scaling["desired"] as? Int == 2
-                && (scaling["reason"] as? String)?.hasPrefix("max_instances 2") == true
+        var seen: [String: Any] = [:]
+        do {
+            try await waitFor("the autoscaler to panic") {
+                seen = try await Self.describe(serve, "sleepy").scaling
+                return seen["panicking"] as? Bool == true && seen["desired"] as? Int == 2
+                    && (seen["reason"] as? String)?.hasPrefix("max_instances 2") == true
+            }
+        } catch {
+            Issue.record("\(error); the last scaling seen: \(seen)")
         }
         let metrics = try await serve.client().expectOK("GET", "/metrics")
         #expect(String(decoding: metrics.body, as: UTF8.self).contains("kumo_autoscaler_panic{function=\"sleepy\"} 1"))

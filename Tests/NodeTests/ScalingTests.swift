@@ -89,6 +89,11 @@ struct ScalingTests {
         var poisson = IdleTimeHistogram(binSeconds: 60)
         for s in [5.0, 300, 40] { poisson.record(idleSeconds: s) }
         #expect(poisson.windows(.kumo, fallbackSeconds: 600).basis == .tooFew)
+        // Calls back to back agree as well as a timer's, but a pre-warm under a bin would stop
+        // the instance after every call: it stays warm, at least the fallback.
+        var loop = IdleTimeHistogram(binSeconds: 60)
+        for _ in 0..<3 { loop.record(idleSeconds: 0.004) }
+        #expect(loop.windows(.kumo, fallbackSeconds: 600) == KeepAliveWindows(prewarmSeconds: 0, keepAliveSeconds: 600, basis: .recent))
     }
 
     /// Without a pre-warm, Kumo keeps an instance at least as long as the fixed fallback.

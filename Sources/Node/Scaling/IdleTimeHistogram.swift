@@ -95,7 +95,8 @@ public struct IdleTimeHistogram: Codable, Sendable, Equatable {
         let outOfRange = total > 0 && Double(outOfBounds) / Double(total) > 0.5
         let flat = coefficientOfVariation < 2
         if policy == .kumo, total < Self.minimumSamples || outOfRange || flat,
-           let timer = predictedFromRecent(minimum: 2, regularOnly: true) {
+           var timer = predictedFromRecent(minimum: 2, regularOnly: true) {
+            if timer.prewarmSeconds == 0 { timer.keepAliveSeconds = max(timer.keepAliveSeconds, fallbackSeconds) }
             return timer
         }
         guard total >= Self.minimumSamples else { return fallback }
@@ -113,13 +114,17 @@ public struct IdleTimeHistogram: Codable, Sendable, Equatable {
     /// The paper forecasts the next idle time with ARIMA; the mean of the recent ones needs
     /// no model fit. A 15% margin each side. `regularOnly`: only when the recent idle times
     /// agree (a timer's do; a Poisson arrival's do not, and pre-warming on their mean would
-    /// miss every short one).
+    /// miss every short one). A pre-warm under one bin is none: the instance stays warm
+    /// (calls back to back agree too, and stopping after each would make every one cold).
     private func predictedFromRecent(minimum: Int, regularOnly: Bool = false) -> KeepAliveWindows? {
         guard recent.count >= minimum else { return nil }
         let predicted = recent.reduce(0, +) / Double(recent.count)
         if regularOnly {
             let spread = (recent.reduce(0) { $0 + pow($1 - predicted, 2) } / Double(recent.count)).squareRoot()
             guard predicted > 0, spread / predicted <= 0.3 else { return nil }
+        }
+        guard predicted * 0.85 >= binSeconds else {
+            return KeepAliveWindows(prewarmSeconds: 0, keepAliveSeconds: max(predicted * 1.15, binSeconds), basis: .recent)
         }
         return KeepAliveWindows(prewarmSeconds: predicted * 0.85, keepAliveSeconds: max(predicted * 0.3, binSeconds), basis: .recent)
     }
