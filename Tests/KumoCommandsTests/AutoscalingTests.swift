@@ -49,11 +49,11 @@ struct AutoscalingTests {
             try await waitFor("the autoscaler to panic") {
                 seen = try await Self.describe(serve, "sleepy").scaling
                 return seen["panicking"] as? Bool == true && seen["desired"] as? Int == 2
-                    && (seen["reason"] as? String)?.hasPrefix("max_instances 2") == true
             }
         } catch {
             Issue.record("\(error); the last scaling seen: \(seen)")
         }
+        #expect((seen["reason"] as? String)?.hasPrefix("max_instances 2") == true, "\(seen)")
         let metrics = try await serve.client().expectOK("GET", "/metrics")
         #expect(String(decoding: metrics.body, as: UTF8.self).contains("kumo_autoscaler_panic{function=\"sleepy\"} 1"))
         let statuses = connections.map { $0.readResponse().head.split(separator: " ").dropFirst().first.map(String.init) ?? "none" }
@@ -71,12 +71,13 @@ struct AutoscalingTests {
     @Test func aTimersIdleTimesArePrewarmedAndOutliveARestart() async throws {
         guard KVMRequirement.check() else { return }
         let data = NSTemporaryDirectory() + "kumo-serve-" + UUID().uuidString
-        let serve = try ServeHarness(dataDir: data, arguments: ["--keep-alive-bin", "250ms"])
+        let serve = try ServeHarness(dataDir: data, arguments: ["--keep-alive-bin", "500ms"])
         #expect(try await serve.deploy("examples/hello").status == 201)
         var previous = ""
         var prewarmedHit = false
+        // A period long enough that a loaded machine's delays stay inside the 15% margins.
         for call in 0..<16 where !prewarmedHit {
-            if call > 0 { try await Task.sleep(for: .milliseconds(1500)) }  // the workload's own period
+            if call > 0 { try await Task.sleep(for: .seconds(3)) }  // the workload's own period
             let reply = try await serve.invoke("hello")
             #expect(reply.status == 200)
             let instance = reply.header("X-Kumo-Instance") ?? ""
@@ -84,13 +85,13 @@ struct AutoscalingTests {
             prewarmedHit = call > 3 && reply.header("X-Kumo-Cold-Start") == "false" && instance != previous
             previous = instance
         }
-        #expect(prewarmedHit, "no call found a pre-warmed instance")
         let scaling = try await Self.describe(serve, "hello").scaling
+        #expect(prewarmedHit, "no call found a pre-warmed instance: \(scaling)")
         let learned = scaling["learned"] as? [String: Any] ?? [:]
         // From two regular idle times on (or, on a loaded machine that needed ten, the histogram's).
         let basis = learned["basis"] as? String
         #expect(basis == "recent-idle-times" || basis == "histogram", "\(scaling)")
-        #expect((learned["prewarmSeconds"] as? Double).map { $0 > 0.5 && $0 < 1.5 } == true, "\(learned)")
+        #expect((learned["prewarmSeconds"] as? Double).map { $0 > 1 && $0 < 3.5 } == true, "\(learned)")
         #expect((scaling["prewarms"] as? Int ?? 0) >= 1)
         let idleTimes = scaling["idleTimes"] as? Int ?? 0
         serve.stop()  // SIGTERM: a graceful stop saves what was learned since the last save
