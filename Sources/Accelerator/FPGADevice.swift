@@ -20,6 +20,10 @@ public protocol FPGACard: AnyObject, Sendable {
     func settle(patience: TimeInterval) -> Bool
     /// Why no guest can use the card in this build, if that is so.
     var unavailable: String? { get }
+    /// Loads the bitstream the instance's guest will ask for, ahead of it (at the instance's
+    /// start); the guest's first session waits for it. A bad one is left for the guest's own
+    /// load to report.
+    func preload(xclbin: ArraySlice<UInt8>)
 }
 
 /// One instance's use of a card: the guest's batches of commands, then its end.
@@ -122,6 +126,20 @@ public final class FPGADevice<Backend: FPGABackend>: FPGACard, @unchecked Sendab
         session(memory: memory, identity: identity, patience: patience)
     }
 
+    /// A preload gets as long as a guest would have: it runs before any guest's session.
+    static var preloadPatience: TimeInterval { 60 }
+
+    public func preload(xclbin: ArraySlice<UInt8>) {
+        let bytes = Array(xclbin)
+        worker.post { [self] in
+            do {
+                _ = try configure(try Bitstream(bytes: bytes), deadline: Date(timeIntervalSinceNow: Self.preloadPatience))
+            } catch {
+                logger.debug("bitstream not loaded ahead: \(error)")
+            }
+        }
+    }
+
     /// `open`, typed: the session itself.
     public func session(memory: GuestMemory, identity: FPGAIdentity, patience: TimeInterval = 10) -> FPGASession<Backend>? {
         guard settle(patience: patience) else { return nil }
@@ -144,6 +162,8 @@ extension FPGADevice where Backend == EmulatorBackend {
     /// An emulated card on the host's first OpenCL device.
     public convenience init(name: String = "fpga0", reconfigureCost: Duration = .milliseconds(100),
                             fabricHolds: String? = nil, logger: Logger) throws(FPGAError) {
-        self.init(name: name, backend: try EmulatorBackend(), reconfigureCost: reconfigureCost, fabricHolds: fabricHolds, logger: logger)
+        let backend: EmulatorBackend
+        if let started = EmulatorPrestart.take() { backend = started } else { backend = try EmulatorBackend() }
+        self.init(name: name, backend: backend, reconfigureCost: reconfigureCost, fabricHolds: fabricHolds, logger: logger)
     }
 }

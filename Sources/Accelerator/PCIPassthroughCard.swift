@@ -26,4 +26,6 @@ public final class PCIPassthroughCard: FPGACard {
 
     public func open(memory: GuestMemory, identity: FPGAIdentity, patience: TimeInterval) -> (any FPGAPort)? { nil }
     public func settle(patience: TimeInterval) -> Bool { true }
+    /// No backend loads it: the guest's own load gets the clear refusal.
+    public func preload(xclbin: ArraySlice<UInt8>) {}
 }

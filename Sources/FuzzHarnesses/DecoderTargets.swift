@@ -13,6 +13,7 @@ struct ImageTarget: FuzzTarget {
             try? Tender.checkBootable(image, options: config.runOptions(arguments: nil))
         }
         _ = image.symbols
+        _ = image.carriedFile("/bitstreams/f.xclbin")
     }
 }
 
@@ -45,7 +46,7 @@ struct FrameTarget: FuzzTarget {
             guard let frame = BinaryMessages.encode(message) else { throw HarnessError.setup("no binary encoding for \(text)") }
             return frame
         }
-        return binary + [Array(try JSONEncoder().encode(WorkerMessage.prepare(PrepareMemory(memorySize: 1 << 26))))]
+        return binary + [Array(try JSONEncoder().encode(WorkerMessage.prepare(PrepareInstance(memorySize: 1 << 26))))]
     }
 }
 

@@ -20,13 +20,22 @@ public struct StartInstance: Codable, Sendable {
 }
 
 /// Sent to a pre-started process before its start: a guest memory size that a
-/// cold start may soon ask for, so its spare VM's memory is ready. Only a size:
-/// a pooled process holds no tenant's data until its start.
-public struct PrepareMemory: Codable, Sendable, Equatable {
+/// cold start may soon ask for, so its spare VM's memory is ready, and whether an
+/// FPGA function may be next, so the host's OpenCL runtime is started too. No
+/// more: a pooled process holds no tenant's data until its start.
+public struct PrepareInstance: Codable, Sendable, Equatable {
     public var memorySize: UInt64
+    public var openCL: Bool
 
-    public init(memorySize: UInt64) {
+    public init(memorySize: UInt64, openCL: Bool = false) {
         self.memorySize = memorySize
+        self.openCL = openCL
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        memorySize = try c.decode(UInt64.self, forKey: .memorySize)
+        openCL = try c.decodeIfPresent(Bool.self, forKey: .openCL) ?? false
     }
 }
 
@@ -123,7 +132,7 @@ public struct InstanceStopped: Codable, Sendable {
 }
 
 public enum WorkerMessage: Codable, Sendable {
-    case prepare(PrepareMemory)
+    case prepare(PrepareInstance)
     case start(StartInstance)
     case invoke(InvokeRequest)
     case stop

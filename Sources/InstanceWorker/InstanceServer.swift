@@ -81,6 +81,7 @@ public final class InstanceServer {
                 start = message
             case .prepare(let hint):
                 Tender.prepare(memorySize: hint.memorySize)
+                if hint.openCL { EmulatorPrestart.begin() }
             default:
                 logger.error("instance: the node sent something other than a start or a prepare first")
                 return 2
@@ -99,6 +100,8 @@ public final class InstanceServer {
                                   fabricHolds: grant.loadedBitstream, logger: logger)
                 device = fpga
                 options.fpga = FPGAAttachment(device: fpga, identity: identity)
+                // Its bitstream loads while the guest boots (or, for a pre-warm, before the request).
+                if let path = start.config.env["KUMO_BITSTREAM"], let xclbin = image.carriedFile(path) { fpga.preload(xclbin: xclbin) }
             }
         } catch {
             try? FrameIO.write(.failed("\(error)"), to: output)

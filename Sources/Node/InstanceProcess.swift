@@ -131,7 +131,7 @@ public final class InstanceProcess: @unchecked Sendable {
     }
 
     /// Tells a process still in the pool of a memory size it may be started with.
-    func prepare(_ hint: PrepareMemory) {
+    func prepare(_ hint: PrepareInstance) {
         try? send(.prepare(hint))
     }
 

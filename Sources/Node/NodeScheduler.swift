@@ -74,7 +74,7 @@ public actor NodeScheduler {
 
     /// A deployed function: pooled processes ready memory of its size for a cold start.
     public nonisolated func expect(_ deployment: Deployment) {
-        pool.expect(PrepareMemory(memorySize: deployment.config.memory))
+        pool.expect(PrepareInstance(memorySize: deployment.config.memory, openCL: deployment.config.accelerator == .fpga))
         Task { await self.adopt(deployment) }
     }
 

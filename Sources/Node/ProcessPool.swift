@@ -13,7 +13,7 @@ public final class ProcessPool: Sendable {
     private let filling = Atomic<Bool>(false)
     private let closed = Atomic<Bool>(false)
     /// Memory sizes cold starts may ask for, oldest first: each pooled process is told of them.
-    private let expected = Mutex<[PrepareMemory]>([])
+    private let expected = Mutex<[PrepareInstance]>([])
     static let maxExpected = 8
 
     public init(launch: InstanceLaunch, size: Int, logger: Logger) {
@@ -38,7 +38,7 @@ public final class ProcessPool: Sendable {
 
     /// A memory size that a cold start may soon ask for (a deploy, a cold start):
     /// the pooled processes ready memory of that size while they wait.
-    public func expect(_ image: PrepareMemory) {
+    public func expect(_ image: PrepareInstance) {
         let isNew: Bool = expected.withLock { list in
             let known = list.last == image
             list.removeAll { $0 == image }

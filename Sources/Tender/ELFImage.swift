@@ -33,6 +33,8 @@ public struct ELFImage: Sendable {
             .map { FunctionSymbol(name: $0.name, address: $0.address, size: $0.size) }
     }
     let sectionTable: [Section]
+    /// The index of the section-name string table (nil: the image has none).
+    let sectionNames: Int?
     /// Addresses and sizes of the runtime's stdout buffer and fill count, when
     /// the image has symbols: stdout not yet flushed is salvaged from them after
     /// a crash or a timeout. Found on demand, like `symbols`: scanning the symbol
@@ -121,6 +123,8 @@ public struct ELFImage: Sendable {
             configNote = nil
         }
         sectionTable = sections
+        let namesIndex = Int(try r.u16(62, "e_shstrndx"))
+        sectionNames = sections.indices.contains(namesIndex) ? namesIndex : nil
     }
 
     /// Checks that every segment fits the guest's memory above the boot area.
@@ -144,6 +148,8 @@ public struct ELFImage: Sendable {
     }
 
     struct Section {
+        /// sh_name: the name's offset in the section-name string table.
+        let name: UInt32
         let type: UInt32
         let offset: UInt64
         let size: UInt64
@@ -160,7 +166,7 @@ public struct ELFImage: Sendable {
         var result: [Section] = []
         for i in 0..<UInt64(shnum) {
             let at = shoff + i * sectionHeaderSize
-            let s = Section(type: try r.u32(at + 4, "sh_type"), offset: try r.u64(at + 24, "sh_offset"),
+            let s = Section(name: try r.u32(at, "sh_name"), type: try r.u32(at + 4, "sh_type"), offset: try r.u64(at + 24, "sh_offset"),
                             size: try r.u64(at + 32, "sh_size"), link: try r.u32(at + 40, "sh_link"),
                             entrySize: try r.u64(at + 56, "sh_entsize"))
             if s.type != 8 { _ = try r.check(s.offset, s.size, "section \(i)") }  // SHT_NOBITS has no bytes

@@ -230,6 +230,55 @@ struct FPGATests {
         #expect(try #require(ImageBuilder.modified(xclbin)) > firstBitstream)
     }
 
+    /// An FPGA instance's start as a pooled process makes it: the OpenCL runtime started while
+    /// it waited, the bitstream the image carries loaded before the guest boots. The guest's own
+    /// load then finds it in the fabric and reconfigures nothing.
+    @Test func aStartingInstanceLoadsItsBitstreamBeforeTheGuestAsks() throws {
+        guard KVMRequirement.check() else { return }
+        let image = try Tender.loadImage(path: try builder.buildIfStale(directory: Self.root + "/examples/vadd"))
+        let config = try #require(ImageConfig.read(from: image))
+        let path = try #require(config.env["KUMO_BITSTREAM"])
+        let xclbin = try #require(image.carriedFile(path))
+        #expect(try Bitstream(bytes: Array(xclbin)).xclbin.uuidString == config.bitstream)
+        #expect(image.carriedFile("/bitstreams/none.xclbin") == nil)
+        EmulatorPrestart.begin()
+        let device = try EmulatedFPGA(reconfigureCost: .milliseconds(50), logger: Logger(label: "test"))
+        device.preload(xclbin: xclbin)
+        #expect(device.settle(patience: 10))
+        #expect(device.reconfigurations == 1 && device.loadedBitstream == config.bitstream)
+        let (report, out) = try boot("examples/vadd", device: device)
+        #expect(report.outcome == .exited(status: 0), "\(out.stderrText)")
+        #expect(device.reconfigurations == 1, "the guest's load found its bitstream in the fabric")
+        // A tenant's bad bitstream is left for its guest's own load to report.
+        device.preload(xclbin: xclbin.prefix(100))
+        #expect(device.settle(patience: 10) && device.loadedBitstream == config.bitstream)
+    }
+
+    /// The node reads a tenant's file tree: a corrupted one reads as no file, never a crash
+    /// or bytes from outside the tree.
+    @Test func aCorruptedFileTreeReadsAsNoFile() throws {
+        let image = try Tender.loadImage(path: try builder.buildIfStale(directory: Self.root + "/examples/vadd"))
+        let pack = try #require(image.section(named: ImageFormat.filesSection, ByteReader(bytes: image.bytes)))
+        let path = "/bitstreams/vadd.xclbin"
+        func read(_ change: (inout [UInt8]) -> Void) throws -> ArraySlice<UInt8>? {
+            var bytes = image.bytes
+            change(&bytes)
+            return try ELFImage(bytes: bytes).carriedFile(path)
+        }
+        let at = Int(pack.offset)
+        #expect(try read { $0[at] ^= 0xff } == nil, "bad magic")
+        #expect(try read { for i in 8..<12 { $0[at + i] = 0xff } } == nil, "more entries than the tree holds")
+        #expect(try read { for i in (16 + 8)..<(16 + 16) { $0[at + i] = 0xff } } == nil, "data past the tree")
+        #expect(try read { for i in (16 + 16)..<(16 + 24) { $0[at + i] = 0x7f } } == nil, "a size past the tree")
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let file = try read { bytes in
+                for _ in 0..<4 { bytes[at + Int.random(in: 0..<min(Int(pack.size), 256), using: &generator)] = .random(in: 0...255, using: &generator) }
+            }
+            if let file { #expect(file.startIndex >= at && file.endIndex <= at + Int(pack.size)) }
+        }
+    }
+
     @Test func anImageWithAnFPGANeedsOneGranted() throws {
         guard KVMRequirement.check() else { return }
         let image = try Tender.loadImage(path: try builder.buildIfStale(directory: Self.root + "/examples/vadd"))

@@ -34,7 +34,7 @@ struct InstanceStartTests {
             done.signal()
         }.start()
 
-        try FrameIO.write(.prepare(PrepareMemory(memorySize: config.memory)), to: down[1])
+        try FrameIO.write(.prepare(PrepareInstance(memorySize: config.memory)), to: down[1])
         if let handOver { try handOver(images[0]) } else {
             let sealed = try SealedImage(bytes: image, path: "test")
             withExtendedLifetime(sealed) { #expect(csb_send_fd(images[0], sealed.descriptor) == 0) }
