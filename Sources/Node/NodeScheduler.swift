@@ -262,7 +262,7 @@ public actor NodeScheduler {
         let process: InstanceProcess
         do {
             let image = try sealedImage(deployment)
-            process = try pool.take()
+            process = try pool.take(openCL: deployment.config.accelerator == .fpga)
             Trace.mark("sched took")
             defer { expect(deployment) }
             let sink = logSink

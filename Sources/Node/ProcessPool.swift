@@ -9,10 +9,13 @@ public final class ProcessPool: Sendable {
     public let launch: InstanceLaunch
     public let size: Int
     let logger: Logger
-    private let idle = Mutex<[InstanceProcess]>([])
+    /// Pre-started processes of each kind: those for FPGA functions also have the host's
+    /// OpenCL runtime started. A plain instance is better off without it (the runtime
+    /// changes the process's allocator settings and adds its threads).
+    private let idle = Mutex<(plain: [InstanceProcess], openCL: [InstanceProcess])>(([], []))
     private let filling = Atomic<Bool>(false)
     private let closed = Atomic<Bool>(false)
-    /// Memory sizes cold starts may ask for, oldest first: each pooled process is told of them.
+    /// What cold starts may ask for, oldest first: each pooled process is told those of its kind.
     private let expected = Mutex<[PrepareInstance]>([])
     static let maxExpected = 8
 
@@ -22,46 +25,48 @@ public final class ProcessPool: Sendable {
         self.logger = logger
     }
 
-    public var idleCount: Int { idle.withLock { $0.count } }
+    public var idleCount: Int { idle.withLock { $0.plain.count + $0.openCL.count } }
 
-    /// A live pre-started process, or a new one when the pool ran dry. The pool is
-    /// topped up by the scheduler's reaper (`refill`), off the cold start's path:
-    /// starting a process costs tens of ms of CPU.
-    public func take() throws(InstanceFailure) -> InstanceProcess {
+    /// A live pre-started process of the kind asked for (else of the other kind, else a new
+    /// one). The pool is topped up by the scheduler's reaper (`refill`), off the cold start's
+    /// path: starting a process costs tens of ms of CPU.
+    public func take(openCL: Bool) throws(InstanceFailure) -> InstanceProcess {
         // The newest first: the longer a process has been idle, the colder its caches.
-        while let process = idle.withLock({ $0.popLast() }) {
+        while let process = idle.withLock({ openCL ? ($0.openCL.popLast() ?? $0.plain.popLast()) : ($0.plain.popLast() ?? $0.openCL.popLast()) }) {
             if process.endedReason == nil { return process }
         }
         refill()  // ran dry: this cold start is slow anyway; the next ones need not be
         return try InstanceProcess.spawn(launch, logger: logger)
     }
 
-    /// A memory size that a cold start may soon ask for (a deploy, a cold start):
-    /// the pooled processes ready memory of that size while they wait.
-    public func expect(_ image: PrepareInstance) {
+    /// What a cold start may soon ask for (a deploy, a cold start): the pooled processes of
+    /// its kind ready memory of that size while they wait.
+    public func expect(_ hint: PrepareInstance) {
         let isNew: Bool = expected.withLock { list in
-            let known = list.last == image
-            list.removeAll { $0 == image }
-            list.append(image)
+            let known = list.last == hint
+            list.removeAll { $0 == hint }
+            list.append(hint)
             if list.count > Self.maxExpected { list.removeFirst(list.count - Self.maxExpected) }
             return !known
         }
         guard isNew else { return }
-        for process in idle.withLock({ $0 }) { process.prepare(image) }
+        for process in idle.withLock({ hint.openCL ? $0.openCL : $0.plain }) { process.prepare(hint) }
+        if hint.openCL { refill() }
     }
 
-    /// Tops the pool up in the background.
+    /// Tops the pool up in the background: `size` plain processes, and as many for FPGA
+    /// functions once one is expected.
     public func refill() {
         guard !closed.load(ordering: .relaxed),
               filling.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         DispatchQueue.global().async { [self] in
             defer { filling.store(false, ordering: .releasing) }
-            while !closed.load(ordering: .relaxed), idle.withLock({ $0.count }) < size {
+            while !closed.load(ordering: .relaxed), let openCL = missingKind() {
                 do {
                     let process = try InstanceProcess.spawn(launch, logger: logger)
                     // The most recent last: it sets the size the process readies memory for.
-                    for image in expected.withLock({ $0 }) { process.prepare(image) }
-                    idle.withLock { $0.append(process) }
+                    for hint in expected.withLock({ $0 }) where hint.openCL == openCL { process.prepare(hint) }
+                    idle.withLock { openCL ? $0.openCL.append(process) : $0.plain.append(process) }
                 } catch {
                     logger.error("instance pool: \(error)")
                     return
@@ -70,9 +75,20 @@ public final class ProcessPool: Sendable {
         }
     }
 
+    /// The kind the pool is short of (true: for FPGA functions), if any.
+    private func missingKind() -> Bool? {
+        let wantsOpenCL = expected.withLock { $0.contains { $0.openCL } }
+        return idle.withLock { idle in
+            if idle.plain.count < size { return false }
+            if wantsOpenCL, idle.openCL.count < size { return true }
+            return nil
+        }
+    }
+
     /// Ends the idle processes (serve is shutting down).
     public func close() {
         closed.store(true, ordering: .relaxed)
-        for process in idle.withLock({ p in defer { p = [] }; return p }) { process.kill() }
+        let all = idle.withLock { p in defer { p = ([], []) }; return p.plain + p.openCL }
+        for process in all { process.kill() }
     }
 }
