@@ -33,6 +33,34 @@ struct AutoscalingTests {
         #expect(shown.stdout.contains("desired 2: min_instances 2"), "\(shown.stdout)")
     }
 
+    /// An FPGA function's instance started ahead of need (its minimum here, at deploy; a learned
+    /// pre-warm starts one the same way) loads its bitstream before the first request, which then
+    /// pays no reconfiguration; idle, it gives its card up at once to another tenant's request.
+    @Test func aPrewarmedFPGAInstanceHasItsBitstreamLoadedAndYieldsItsCard() async throws {
+        guard KVMRequirement.check() else { return }
+        let serve = try ServeHarness(arguments: ["--fpgas", "1", "--fpga-reconfigure", "1s"])
+        let bob = try await serve.tenant("bob")
+        func microseconds(_ reply: GatewayClient.Reply) -> Int { Int(reply.header("X-Kumo-Duration-Us") ?? "") ?? -1 }
+        // A cold start pays the modelled reconfiguration inside its run.
+        #expect(try await serve.deploy("examples/matmul", as: "bobs-matmul", token: bob, query: "keep_alive=0").status == 201)
+        let cold = try await serve.invoke("bobs-matmul")
+        #expect(cold.status == 200 && microseconds(cold) >= 900_000, "\(microseconds(cold)) µs: \(cold.text)")
+
+        #expect(try await serve.deploy("examples/vadd", query: "min_instances=1").status == 201)
+        try await waitFor("vadd's instance started at deploy and idle past the 1 s reconfiguration") {
+            let instances = try await Self.describe(serve, "vadd").instances
+            return instances.count == 1 && (instances[0]["idleSeconds"] as? Double ?? 0) > 1.5
+        }
+        let first = try await serve.invoke("vadd")
+        #expect(first.status == 200 && first.header("X-Kumo-Cold-Start") == "false", "\(first.text)")
+        #expect(microseconds(first) < 500_000, "the bitstream was loaded ahead: \(microseconds(first)) µs")
+
+        let taken = try await serve.invoke("bobs-matmul")
+        #expect(taken.status == 200, "the idle vadd instance gave its card up: \(taken.text)")
+        let grants = try await serve.client().expectOK("GET", "/system/accelerators").json["grants"] as? [[String: Any]] ?? []
+        #expect(grants.contains { ($0["detail"] as? String)?.contains("its FPGA went to bobs-matmul") == true }, "\(grants)")
+    }
+
     /// A burst far past max_instances: the panic window holds the instances at their maximum,
     /// the bounded queue takes what it can and the rest get 429, at once; the server goes on.
     @Test func aBurstPanicsAndWhatTheQueueCannotHoldGets429() async throws {
