@@ -1,7 +1,8 @@
 /* brk and anonymous mmap over the guest's free pages, [heap_start, heap_end).
  * All guest memory is mapped up front (no page faults at CPL 3), so this is
  * bookkeeping only: a bitmap of used pages. brk grows up from heap_start;
- * mmap takes the highest free run, so the two meet only when memory is full.
+ * mmap takes the highest free run (a large one the highest 2 MiB-aligned run
+ * below the small mappings: kumo_abi.h), so the two meet only when memory is full.
  * Pages handed out are zero: memory starts zeroed and munmap clears pages. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -77,6 +78,19 @@ void *kumo_early_alloc(size_t len)
     return p < 0 ? NULL : (void *)p;
 }
 
+/* Highest run of `count` free pages that starts KUMO_HUGE_PAGE-aligned and ends at or below
+ * page `limit` (the huge-page zone's top), or (size_t)-1. */
+static size_t find_aligned_run(size_t count, size_t limit)
+{
+    const size_t align = KUMO_HUGE_PAGE / PAGE;
+    size_t first = (size_t)(((KUMO_HUGE_PAGE - heap_lo % KUMO_HUGE_PAGE) % KUMO_HUGE_PAGE) / PAGE);
+    if (limit > page_count || limit < count || limit - count < first) return (size_t)-1;
+    for (size_t p = first + (limit - count - first) / align * align;; p -= align) {
+        if (range_free(p, count)) return p;
+        if (p < first + align) return (size_t)-1;
+    }
+}
+
 long kumo_brk(uintptr_t addr)
 {
     if (addr == 0 || addr < heap_lo || addr > heap_hi) return (long)brk_cur;
@@ -110,7 +124,10 @@ long kumo_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, off_t of
         mark(first, count, 1);
         return (long)addr;
     }
-    size_t first = find_free_run(count);
+    size_t first = (size_t)-1;
+    if (count * PAGE >= KUMO_LARGE_MAPPING && page_count * PAGE > KUMO_SMALL_MAPPINGS)
+        first = find_aligned_run(count, page_count - (size_t)(KUMO_SMALL_MAPPINGS / PAGE));
+    if (first == (size_t)-1) first = find_free_run(count);
     if (first == (size_t)-1) return -ENOMEM;
     mark(first, count, 1);
     return (long)(heap_lo + first * PAGE);

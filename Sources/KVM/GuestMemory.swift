@@ -81,6 +81,13 @@ extension GuestMemory {
         _ = madvise(base + offset, Int(length), 23 /* MADV_POPULATE_WRITE */)
     }
 
+    /// Backs [address, address + length) with transparent huge pages where the host can.
+    public func adviseHugePages(at address: UInt64, length: UInt64) {
+        guard let offset = try? check(address, length) else { return }
+        // In bounds: check() placed [offset, offset + length) inside the mapping.
+        _ = madvise(base + offset, Int(length), MADV_HUGEPAGE)
+    }
+
     /// Zeroes every page a guest may have written, so the region can serve
     /// another guest: resident pages are cleared in place (staying resident,
     /// which spares the next guest the costly first-touch fault), the rest is

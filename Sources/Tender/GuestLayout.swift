@@ -16,6 +16,25 @@ enum GuestLayout {
     /// Stack reserved at the top of memory: an eighth of it, at most 8 MiB.
     static func stackSize(memorySize: UInt64) -> UInt64 { min(8 << 20, memorySize / 8) }
 
+    /// Where the guest puts its large mappings (kumo_abi.h: below the top KUMO_SMALL_MAPPINGS
+    /// of the heap, which ends at the stack), 2 MiB-aligned, from a quarter of memory up: host
+    /// huge pages there halve a first touch's cost. Small programs never touch it: a huge
+    /// page's allocation and zeroing would cost them more than it saves.
+    static func hugePageZone(memorySize: UInt64) -> Range<UInt64>? {
+        let heapEnd = memorySize - stackSize(memorySize: memorySize)
+        guard heapEnd > KUMO_SMALL_MAPPINGS else { return nil }
+        let top = (heapEnd - KUMO_SMALL_MAPPINGS) & ~(twoMiB - 1)
+        let bottom = (max(memorySize / 4, 16 << 20) + twoMiB - 1) & ~(twoMiB - 1)
+        return bottom < top ? bottom..<top : nil
+    }
+
+    /// A new guest memory region of `size`, its large-mapping zone backed by huge pages.
+    static func makeMemory(size: UInt64) throws(KVMError) -> GuestMemory {
+        let memory = try GuestMemory(size: size)
+        if let zone = hugePageZone(memorySize: size) { memory.adviseHugePages(at: zone.lowerBound, length: zone.upperBound - zone.lowerBound) }
+        return memory
+    }
+
     /// Identity-maps [0, memorySize) with the U bit, except page 0 (so a null
     /// dereference faults), plus the doorbell's 2 MiB. Nothing else is mapped.
     static func writePageTables(into memory: GuestMemory) throws(GuestMemoryError) {

@@ -150,7 +150,7 @@ final class TenderPools: Sendable {
     private func warm(_ shell: inout VMShell) -> Bool {
         let size = preparedSize.load(ordering: .relaxed)
         do {
-            let region = try takeMemory(size: size) ?? GuestMemory(size: size)
+            let region = try takeMemory(size: size) ?? GuestLayout.makeMemory(size: size)
             try GuestLayout.writePageTables(into: region)
             region.populate(at: KUMO_IMAGE_BASE, length: min(Self.populatedImageBytes, region.size / 4))
             region.populate(at: region.size - Self.populatedStackBytes, length: Self.populatedStackBytes)

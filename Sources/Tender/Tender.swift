@@ -123,7 +123,7 @@ public struct Tender: Sendable {
                 if pooling, let reused = TenderPools.shared.takeMemory(size: options.memorySize) {
                     memory = reused
                 } else {
-                    memory = try GuestMemory(size: options.memorySize)
+                    memory = try GuestLayout.makeMemory(size: options.memorySize)
                 }
                 Trace.mark("tender memory")
                 try shell.vm.attach(memory: memory)

@@ -364,10 +364,12 @@ struct BootTests {
         try expectHealthyAfterwards()
     }
 
-    @Test func reusedGuestMemoryHoldsNothingOfThePreviousGuest() throws {
+    /// Small heap data and a large mapping (in the zone backed by host huge pages) alike.
+    @Test(arguments: ["write", "write-mapped"])
+    func reusedGuestMemoryHoldsNothingOfThePreviousGuest(writer: String) throws {
         guard KVMRequirement.check() else { return }
-        let (wrote, out) = try boot("Tests/Fixtures/guests/memory-probe", arguments: ["write"])
-        #expect(wrote.outcome == .exited(status: 0) && out.stdoutText == "wrote\n")
+        let (wrote, out) = try boot("Tests/Fixtures/guests/memory-probe", arguments: [writer])
+        #expect(wrote.outcome == .exited(status: 0) && out.stdoutText.hasPrefix("wrote"))
         // The writer's memory is scrubbed and pooled in the background; wait for it.
         let deadline = ContinuousClock.now + .seconds(5)
         while TenderPools.shared.pooledMemoryCount(size: 64 << 20) == 0 && ContinuousClock.now < deadline {
@@ -377,6 +379,19 @@ struct BootTests {
         let (scanned, scan) = try boot("Tests/Fixtures/guests/memory-probe", arguments: ["scan"])
         #expect(scanned.outcome == .exited(status: 0))
         #expect(scan.stdoutText == "found 0\n")
+    }
+
+    /// A large mapping goes 2 MiB-aligned into the huge-page zone, below the top 4 MiB of the
+    /// heap that small mappings fill first (64 MiB of memory: the heap ends at 56 MiB).
+    @Test func largeMappingsGoToTheHugePageZoneAndSmallOnesAboveIt() throws {
+        guard KVMRequirement.check() else { return }
+        let (report, out) = try boot("Tests/Fixtures/guests/memory-probe", arguments: ["place"])
+        #expect(report.outcome == .exited(status: 0))
+        // 4 MiB and a page, from the highest 2 MiB boundary that keeps it under 52 MiB: 46 MiB.
+        #expect(out.stdoutText == "large 46 aligned 1, small 55\n", "\(out.stdoutText)")
+        let zone = try #require(GuestLayout.hugePageZone(memorySize: 64 << 20))
+        #expect(zone == (16 << 20)..<(52 << 20))
+        #expect(GuestLayout.hugePageZone(memorySize: 16 << 20) == nil, "too small to have one")
     }
 
     @Test func abortEndsWithSignal6() throws {

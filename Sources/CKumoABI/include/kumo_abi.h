@@ -18,6 +18,15 @@
 #define KUMO_MEMORY_MIN       (8ULL << 20)
 #define KUMO_MEMORY_MAX       (2ULL << 30)  /* stays below the doorbell */
 
+/* Where the guest puts its mappings, so that the tender can back large ones with huge pages
+ * (on kvm-pvm a guest's first touch of a 4 KiB page costs a shadow fault and, without a huge
+ * page behind it, a host fault too). Mappings of KUMO_LARGE_MAPPING bytes or more go
+ * KUMO_HUGE_PAGE-aligned below the top KUMO_SMALL_MAPPINGS of the heap; smaller ones fill
+ * that top first, so a small program never touches the huge-page zone. */
+#define KUMO_HUGE_PAGE        0x200000ULL
+#define KUMO_LARGE_MAPPING    KUMO_HUGE_PAGE
+#define KUMO_SMALL_MAPPINGS   (4ULL << 20)
+
 /* A hypercall: the guest stores the guest-physical address of the call's
  * struct (8 bytes) to KUMO_DOORBELL_BASE + 8 * number. */
 enum kumo_hypercall {
