@@ -116,6 +116,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "Cluster", "Node", "InstanceWire", "Functions", "Tender", "Accelerator", "EventLoopHTTP", "KumoSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -132,6 +133,9 @@ let package = Package(
                 "Tender", "Accelerator", "Functions", "Node", "InstanceWire", "InstanceWorker", "Cluster", "NodeAgent", "Gateway", "KVM",
                 "CSandbox", "KumoSupport", "HostCards",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -1,11 +1,9 @@
+import AsyncHTTPClient
 import Cluster
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import KumoSupport
 import Logging
-import Synchronization
+import NIOCore
 
 /// POSTs async-call results to their callback URLs from a pool of its own
 /// (a slow or silent receiver holds a callback slot, never an async-call slot),
@@ -31,19 +29,21 @@ actor CallbackSender {
     static let attemptDeadline: Duration = .seconds(5)
     private var queue: [Delivery] = []
     private var running = 0
-    private let session: URLSession
+
+    /// One client for the process (never shut down, so never torn down under a request):
+    /// redirects are answered, not followed (a callback could otherwise be bounced anywhere),
+    /// and nothing is decompressed or kept between callbacks but pooled connections.
+    private static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow,
+                                                     timeout: .init(connect: .seconds(5), read: .seconds(6)))
+        configuration.decompression = .disabled
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     init(policy: CallbackPolicy, logger: Logger, report: @escaping @Sendable (Delivery, String) -> Void) {
         self.policy = policy
         self.logger = logger
         self.report = report
-        let configuration = URLSessionConfiguration.ephemeral
-        // Past the attempt's own deadline, so that deadline is the one that ends a silent attempt.
-        configuration.timeoutIntervalForRequest = 6
-        configuration.timeoutIntervalForResource = 6
-        configuration.httpShouldSetCookies = false
-        configuration.urlCredentialStorage = nil
-        session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
     }
 
     func enqueue(_ delivery: Delivery) {
@@ -77,7 +77,7 @@ actor CallbackSender {
         var last = ""
         for attempt in 0..<Self.attempts {
             if attempt > 0 { try? await Task.sleep(for: .seconds(attempt)) }
-            let request: URLRequest
+            let request: HTTPClientRequest
             do { request = try prepare(delivery) } catch { return "refused: \(error)" }
             let (status, failure) = await post(request)
             if let failure { last = failure } else {
@@ -91,7 +91,7 @@ actor CallbackSender {
 
     /// The request, vetted now (DNS answers change): a plain-http callback goes to
     /// the very address vetted; an https one needs its name for TLS.
-    private func prepare(_ delivery: Delivery) throws(CallbackPolicy.Refusal) -> URLRequest {
+    private func prepare(_ delivery: Delivery) throws(CallbackPolicy.Refusal) -> HTTPClientRequest {
         let url = delivery.url
         let https = url.scheme?.lowercased() == "https"
         let host = url.host ?? ""
@@ -101,44 +101,27 @@ actor CallbackSender {
             parts.host = address.contains(":") ? "[\(address)]" : address
             target = parts.url ?? url
         }
-        var request = URLRequest(url: target, timeoutInterval: 6)
-        request.httpMethod = "POST"
-        request.httpBody = delivery.body
-        if !https { request.setValue(host + (url.port.map { ":\($0)" } ?? ""), forHTTPHeaderField: "Host") }
-        request.setValue(delivery.callID, forHTTPHeaderField: "X-Kumo-Call-Id")
-        request.setValue(delivery.function, forHTTPHeaderField: "X-Kumo-Function")
-        request.setValue("\(delivery.httpStatus)", forHTTPHeaderField: "X-Kumo-Http-Status")
-        if let code = delivery.code { request.setValue("\(code)", forHTTPHeaderField: "X-Kumo-Status") }
+        var request = HTTPClientRequest(url: target.absoluteString)
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(bytes: delivery.body))
+        if !https { request.headers.replaceOrAdd(name: "Host", value: host + (url.port.map { ":\($0)" } ?? "")) }
+        request.headers.add(name: "X-Kumo-Call-Id", value: delivery.callID)
+        request.headers.add(name: "X-Kumo-Function", value: delivery.function)
+        request.headers.add(name: "X-Kumo-Http-Status", value: "\(delivery.httpStatus)")
+        if let code = delivery.code { request.headers.add(name: "X-Kumo-Status", value: "\(code)") }
         return request
     }
 
-    /// One POST, cancelled at the deadline whatever the connection is doing.
-    private func post(_ request: URLRequest) async -> (Int, String?) {
-        await withCheckedContinuation { continuation in
-            let once = Mutex(false)
-            let finish: @Sendable (Int, String?) -> Void = { status, failure in
-                guard once.withLock({ done in defer { done = true }; return !done }) else { return }
-                continuation.resume(returning: (status, failure))
-            }
-            let task = session.dataTask(with: request) { _, response, error in
-                if let error { finish(0, error.localizedDescription) } else {
-                    finish((response as? HTTPURLResponse)?.statusCode ?? 0, nil)
-                }
-            }
-            task.resume()
-            let seconds = Self.attemptDeadline.seconds
-            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
-                finish(0, "no answer within \(Int(seconds)) s")  // first: the cancel's own error must not win
-                task.cancel()
-            }
+    /// One POST, ended at the deadline whatever the connection is doing; the answer's body
+    /// is not read (only its status counts).
+    private func post(_ request: HTTPClientRequest) async -> (Int, String?) {
+        do {
+            let response = try await Self.client.execute(request, deadline: .now() + .seconds(Self.attemptDeadline.components.seconds))
+            return (Int(response.status.code), nil)
+        } catch let error as HTTPClientError where [.deadlineExceeded, .readTimeout, .connectTimeout].contains(error) {
+            return (0, "no answer within \(Self.attemptDeadline.components.seconds) s")
+        } catch {
+            return (0, "\(error)")
         }
-    }
-}
-
-/// Redirects are answered, not followed: a callback could otherwise be bounced anywhere.
-private final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
-        completionHandler(nil)
     }
 }

@@ -1,7 +1,7 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
 
 /// Why a CLI request to the gateway failed, in words that say what to do.
 enum ClientError: Error, CustomStringConvertible {
@@ -41,23 +41,24 @@ struct GatewayClient {
         }
         if !query.isEmpty { components.queryItems = query }
         guard let url = components.url else { throw .unreachable(base, "not a URL; use e.g. http://localhost:8080") }
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.httpMethod = method
-        request.httpBody = body
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = HTTPMethod(rawValue: method)
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        if let token { request.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(token)") }
+        for (k, v) in headers { request.headers.replaceOrAdd(name: k, value: v) }
         do {
-            let (data, response) = try await URLSession.shared.data(for: request)
-            guard let http = response as? HTTPURLResponse else { throw ClientError.badResponse("not HTTP") }
+            let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            let data = try await response.body.collect(upTo: Self.maxReply)
             var fields: [String: String] = [:]
-            for (k, v) in http.allHeaderFields { fields["\(k)"] = "\(v)" }
-            return Reply(status: http.statusCode, headers: fields, body: data)
-        } catch let error as ClientError {
-            throw error
+            for (k, v) in response.headers { fields[k] = fields[k].map { $0 + ", " + v } ?? v }
+            return Reply(status: Int(response.status.code), headers: fields, body: Data(buffer: data))
         } catch {
-            throw .unreachable(base, error.localizedDescription)
+            throw .unreachable(base, "\(error)")
         }
     }
+
+    /// The most of an answer the CLI reads (a function's response or its logs).
+    static let maxReply = 1 << 30
 
     /// Sends, and turns any answer but 2xx into an error carrying the gateway's message.
     func expectOK(_ method: String, _ path: String, query: [URLQueryItem] = [], body: Data? = nil,
