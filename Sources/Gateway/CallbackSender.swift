@@ -37,6 +37,7 @@ actor CallbackSender {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow,
                                                      timeout: .init(connect: .seconds(5), read: .seconds(6)))
         configuration.decompression = .disabled
+        configuration.connectionPool.retryConnectionEstablishment = false  // a refusal is an attempt's outcome
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 

@@ -47,11 +47,13 @@ struct GatewayClient {
         if let token { request.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(token)") }
         for (k, v) in headers { request.headers.replaceOrAdd(name: k, value: v) }
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            let response = try await Self.client.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
             let data = try await response.body.collect(upTo: Self.maxReply)
             var fields: [String: String] = [:]
             for (k, v) in response.headers { fields[k] = fields[k].map { $0 + ", " + v } ?? v }
             return Reply(status: Int(response.status.code), headers: fields, body: Data(buffer: data))
+        } catch let error as IOError {
+            throw .unreachable(base, String(cString: strerror(error.errnoCode)).lowercased())
         } catch {
             throw .unreachable(base, "\(error)")
         }
@@ -59,6 +61,15 @@ struct GatewayClient {
 
     /// The most of an answer the CLI reads (a function's response or its logs).
     static let maxReply = 1 << 30
+
+    /// One client for the process (never shut down: the process ends first). A refused
+    /// connection fails at once instead of being retried until the request's timeout.
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.decompression = .disabled
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     /// Sends, and turns any answer but 2xx into an error carrying the gateway's message.
     func expectOK(_ method: String, _ path: String, query: [URLQueryItem] = [], body: Data? = nil,

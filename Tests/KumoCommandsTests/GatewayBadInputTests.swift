@@ -221,10 +221,15 @@ struct GatewayBadInputTests {
         process.standardError = err
         process.standardOutput = Pipe()
         try process.run()
+        // At once: a refused connection is not retried until the request's timeout.
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning { process.terminate() }
         process.waitUntilExit()
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 1)
-        #expect(message.contains("cannot reach the gateway at http://127.0.0.1:9") && message.contains("kumo serve"))
+        #expect(message.contains("cannot reach the gateway at http://127.0.0.1:9 (connection refused)") && message.contains("kumo serve"),
+                "\(message)")
     }
 }
 
