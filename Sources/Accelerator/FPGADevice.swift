@@ -130,6 +130,8 @@ public final class FPGADevice<Backend: FPGABackend>: FPGACard, @unchecked Sendab
     static var preloadPatience: TimeInterval { 60 }
 
     public func preload(xclbin: ArraySlice<UInt8>) {
+        // No larger than a guest may hand over itself (its own load reports the refusal).
+        guard UInt64(xclbin.count) <= FPGASession<Backend>.maxBitstreamBytes else { return }
         let bytes = Array(xclbin)
         worker.post { [self] in
             do {
