@@ -31,12 +31,6 @@ public struct PrepareInstance: Codable, Sendable, Equatable {
         self.memorySize = memorySize
         self.openCL = openCL
     }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        memorySize = try c.decode(UInt64.self, forKey: .memorySize)
-        openCL = try c.decodeIfPresent(Bool.self, forKey: .openCL) ?? false
-    }
 }
 
 /// The card an instance was granted, and what its fabric still holds.

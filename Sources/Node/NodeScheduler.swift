@@ -72,7 +72,8 @@ public actor NodeScheduler {
         self.logSink = logSink
     }
 
-    /// A deployed function: pooled processes ready memory of its size for a cold start.
+    /// A deployed function: pooled processes ready memory of its size (and, for an FPGA
+    /// function, the OpenCL runtime) for a cold start.
     public nonisolated func expect(_ deployment: Deployment) {
         pool.expect(PrepareInstance(memorySize: deployment.config.memory, openCL: deployment.config.accelerator == .fpga))
         Task { await self.adopt(deployment) }
