@@ -153,6 +153,27 @@ struct GatewayTests {
         #expect(try await serve.invoke("persistent-echo", "count").text == "18")
     }
 
+    /// Once an FPGA function is deployed, the pool keeps a process for it with the host's
+    /// OpenCL runtime already started, apart from the plain one (which never loads it).
+    @Test func thePoolKeepsProcessesForFPGAFunctionsApart() async throws {
+        guard KVMRequirement.check() else { return }
+        let serve = try ServeHarness(arguments: ["--fpgas", "1"])
+        let server = try #require(serve.process?.processIdentifier)
+        func pooled() -> [Int32] { ProcessTable.children(of: server).filter(ProcessTable.isRunning) }
+        func loadsPoCL(_ pid: Int32) -> Bool {
+            ((try? String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8)) ?? "").contains("libpocl")
+        }
+        try await waitFor("the plain pooled process") { pooled().count == 1 }
+        #expect(pooled().filter(loadsPoCL).isEmpty)
+        #expect(try await serve.deploy("examples/vadd").status == 201)
+        try await waitFor("a pooled process with the OpenCL runtime started, beside the plain one") {
+            let pids = pooled()
+            return pids.count == 2 && pids.filter(loadsPoCL).count == 1
+        }
+        let cold = try await serve.invoke("vadd")
+        #expect(cold.status == 200 && cold.header("X-Kumo-Cold-Start") == "true", "\(cold.text)")
+    }
+
     @Test func aFullQueueGets429AndAFunctionWithoutAFreeFPGAGets503() async throws {
         guard KVMRequirement.check() else { return }
         let serve = try ServeHarness(arguments: ["--fpgas", "1", "--fpga-wait", "0s"])
