@@ -161,14 +161,21 @@ struct GatewayTests {
         let server = try #require(serve.process?.processIdentifier)
         func pooled() -> [Int32] { ProcessTable.children(of: server).filter(ProcessTable.isRunning) }
         func loadsPoCL(_ pid: Int32) -> Bool {
-            ((try? String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8)) ?? "").contains("libpocl")
+            // Read to the end: String(contentsOfFile:) missed the library in a long, changing maps file.
+            let maps = FileHandle(forReadingAtPath: "/proc/\(pid)/maps").map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) }
+            return maps?.contains("libpocl") == true
         }
         try await waitFor("the plain pooled process") { pooled().count == 1 }
         #expect(pooled().filter(loadsPoCL).isEmpty)
         #expect(try await serve.deploy("examples/vadd").status == 201)
-        try await waitFor("a pooled process with the OpenCL runtime started, beside the plain one") {
-            let pids = pooled()
-            return pids.count == 2 && pids.filter(loadsPoCL).count == 1
+        var seen: [Int32: Bool] = [:]
+        do {
+            try await waitFor("a pooled process with the OpenCL runtime started, beside the plain one") {
+                seen = Dictionary(uniqueKeysWithValues: pooled().map { ($0, loadsPoCL($0)) })
+                return seen.count == 2 && seen.values.filter { $0 }.count == 1
+            }
+        } catch {
+            Issue.record("\(error); pooled processes and whether PoCL is loaded: \(seen)")
         }
         let cold = try await serve.invoke("vadd")
         #expect(cold.status == 200 && cold.header("X-Kumo-Cold-Start") == "true", "\(cold.text)")
