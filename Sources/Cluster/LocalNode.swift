@@ -43,7 +43,9 @@ public final class LocalNode: NodeClient {
     public init(configuration c: Configuration, logger: Logger,
                 onGrant: @escaping @Sendable (FPGAGrantEvent) -> Void, logSink: @escaping NodeScheduler.LogSink) {
         let inventory = FPGAInventory(hardware: c.fpgas, reconfigureCost: c.fpgaReconfigure, record: onGrant)
-        let pool = ProcessPool(launch: c.launch, size: c.poolSize, logger: logger)
+        // An FPGA cold start needs an emulated card: no more processes with PoCL started than cards.
+        let pool = ProcessPool(launch: c.launch, size: c.poolSize, openCLSize: min(c.poolSize, c.fpgas.filter { $0 == .emulated }.count),
+                               logger: logger)
         let memory = MemoryBudget(total: c.guestMemory, defaultTenantCap: c.tenantMemory)
         scheduler = NodeScheduler(name: c.name, pool: pool, inventory: inventory, fpgaPatience: c.fpgaPatience, memory: memory,
                                   memoryPatience: c.memoryPatience, scaling: c.scaling, logger: logger, logSink: logSink)

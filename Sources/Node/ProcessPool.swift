@@ -8,6 +8,8 @@ import Synchronization
 public final class ProcessPool: Sendable {
     public let launch: InstanceLaunch
     public let size: Int
+    /// How many of those for FPGA functions it keeps (at most one per emulated card).
+    public let openCLSize: Int
     let logger: Logger
     /// Pre-started processes of each kind: those for FPGA functions also have the host's
     /// OpenCL runtime started. A plain instance is better off without it (the runtime
@@ -19,9 +21,10 @@ public final class ProcessPool: Sendable {
     private let expected = Mutex<[PrepareInstance]>([])
     static let maxExpected = 8
 
-    public init(launch: InstanceLaunch, size: Int, logger: Logger) {
+    public init(launch: InstanceLaunch, size: Int, openCLSize: Int, logger: Logger) {
         self.launch = launch
         self.size = max(size, 0)
+        self.openCLSize = max(openCLSize, 0)
         self.logger = logger
     }
 
@@ -51,10 +54,10 @@ public final class ProcessPool: Sendable {
         }
         guard isNew else { return }
         for process in idle.withLock({ hint.openCL ? $0.openCL : $0.plain }) { process.prepare(hint) }
-        if hint.openCL { refill() }
+        if hint.openCL, openCLSize > 0 { refill() }
     }
 
-    /// Tops the pool up in the background: `size` plain processes, and as many for FPGA
+    /// Tops the pool up in the background: `size` plain processes, and `openCLSize` for FPGA
     /// functions once one is expected.
     public func refill() {
         guard !closed.load(ordering: .relaxed),
@@ -80,7 +83,7 @@ public final class ProcessPool: Sendable {
         let wantsOpenCL = expected.withLock { $0.contains { $0.openCL } }
         return idle.withLock { idle in
             if idle.plain.count < size { return false }
-            if wantsOpenCL, idle.openCL.count < size { return true }
+            if wantsOpenCL, idle.openCL.count < openCLSize { return true }
             return nil
         }
     }
