@@ -180,6 +180,14 @@ public actor NodeScheduler {
         instance.finishedRequest(keepBusy: false)
         // Publish, then look: a waiter registered meanwhile re-checks for idle instances too.
         if lanes.withLock({ $0[function]?.waiting ?? 0 }) > 0 { Task { await self.serveWaiter(function) } }
+        if instance.card != nil { Task { await self.yieldCard(of: instance, function: function) } }
+    }
+
+    /// An instance that holds a card and has just gone idle gives the card up if a start is
+    /// waiting for one (it was busy when that start looked for an idle holder to stop).
+    func yieldCard(of instance: Instance, function: String) async {
+        guard await inventory.waiting > 0, instance.claim() else { return }
+        remove(instance, function: function, reason: "its FPGA went to a start waiting for one")
     }
 
     /// Hands an idle instance to the first waiter, if both exist.
@@ -333,6 +341,7 @@ public actor NodeScheduler {
             stopAfterAnswer(instance, function: function)
         } else {
             instance.finishedRequest(keepBusy: false)
+            if instance.card != nil { Task { await yieldCard(of: instance, function: function) } }
         }
     }
 
