@@ -47,6 +47,7 @@ package enum BinaryMessages {
         return out
     }
 
+    /// The config's fields an instance uses; the node's own (bitstream, idempotent, scaling) stay behind.
     private static func putConfig(_ out: inout [UInt8], _ c: ImageConfig) {
         putString(&out, c.name)
         put(&out, c.memory)
@@ -58,6 +59,7 @@ package enum BinaryMessages {
         putStrings(&out, keys.map { c.env[$0] ?? "" })
         putString(&out, c.accelerator.rawValue)
         putString(&out, c.mode.rawValue)
+        putOptional(&out, c.workdir)
         out.append(c.fpga == nil ? 0 : 1)
         if let f = c.fpga {
             putStrings(&out, [f.platformName, f.platformVendor, f.deviceName, f.deviceVendor, f.deviceType.rawValue])
@@ -72,7 +74,8 @@ package enum BinaryMessages {
         guard let memory = r.u64(), let timeout = r.u64(), let outputLimit = r.u64(), let args = r.strings(),
               let keys = r.strings(), let values = r.strings(), keys.count == values.count,
               let accelerator = r.string().flatMap(Functions.Accelerator.init(rawValue:)),
-              let mode = r.string().flatMap(InvocationMode.init(rawValue:)), let hasFPGA = r.u8() else { return nil }
+              let mode = r.string().flatMap(InvocationMode.init(rawValue:)), let workdir = r.optional(),
+              let hasFPGA = r.u8() else { return nil }
         c.memory = memory
         c.timeoutSeconds = Double(bitPattern: timeout)
         c.outputLimit = outputLimit
@@ -80,6 +83,7 @@ package enum BinaryMessages {
         c.env = Dictionary(zip(keys, values), uniquingKeysWith: { a, _ in a })
         c.accelerator = accelerator
         c.mode = mode
+        c.workdir = workdir
         c.fpga = nil
         if hasFPGA == 1 {
             guard let names = r.strings(), names.count == 5,

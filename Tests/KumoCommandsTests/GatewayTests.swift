@@ -38,6 +38,17 @@ struct GatewayTests {
         #expect((gone.json["error"] as? String)?.contains("no function named 'hello'") == true)
     }
 
+    /// The start frame carries what the instance needs of the config: a served function
+    /// starts in its workdir too, as under `kumo run`.
+    @Test func aServedFunctionStartsInItsWorkdir() async throws {
+        guard KVMRequirement.check() else { return }
+        let serve = try ServeHarness()
+        #expect(try await serve.deploy("Tests/Fixtures/guests/workdir").status == 201)
+        let reply = try await serve.invoke("workdir")
+        #expect(reply.status == 200, "\(reply.text)")
+        #expect(reply.text.hasPrefix("cwd /app/sub\ninner.txt: inner\n"), "\(reply.text)")
+    }
+
     @Test func persistentModeServesManyRequestsInOneBootAndSurvivesItsFailures() async throws {
         guard KVMRequirement.check() else { return }
         let serve = try ServeHarness()

@@ -31,6 +31,7 @@ struct BinaryMessagesTests {
         config.env = ["B": "2", "A": "1=x"]
         config.accelerator = .fpga
         config.mode = .persistent
+        config.workdir = "/app/sub"
         var identity = FPGAIdentity()
         identity.deviceName = "card"
         identity.deviceType = .gpu
