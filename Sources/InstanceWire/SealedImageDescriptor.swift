@@ -8,9 +8,8 @@ public enum SealedImageDescriptor {
     public static let socket: Int32 = 3
 
     /// The instance's side: the bytes of the image the node sent, refused unless the
-    /// descriptor carries the node's seals and fits a frame's limit. They go into
-    /// `buffer` (memory touched ahead of time, taken: it is left empty) when it is large enough.
-    public static func bytes(of fd: Int32, into buffer: inout [UInt8]) throws(FrameIO.Failure) -> [UInt8] {
+    /// descriptor carries the node's seals and fits a frame's limit.
+    public static func bytes(of fd: Int32) throws(FrameIO.Failure) -> [UInt8] {
         let seals = csb_seals(fd)
         guard seals >= 0, seals & CSB_IMAGE_SEALS == CSB_IMAGE_SEALS else {
             throw .malformed("the image descriptor is not a sealed memfd")
@@ -20,14 +19,8 @@ public enum SealedImageDescriptor {
             throw .malformed("the image descriptor holds \(info.st_size) bytes")
         }
         let count = Int(info.st_size)
-        var bytes: [UInt8] = []
-        swap(&bytes, &buffer)  // the only reference: trimming it copies nothing
-        if bytes.count >= count {
-            bytes.removeLast(bytes.count - count)
-        } else {
-            // Filled by pread below before anyone reads it: no zeroing pass over a large image.
-            bytes = [UInt8](unsafeUninitializedCapacity: count) { _, filled in filled = count }
-        }
+        // Filled by pread below before anyone reads it: no zeroing pass over a large image.
+        var bytes = [UInt8](unsafeUninitializedCapacity: count) { _, filled in filled = count }
         var failure: FrameIO.Failure?
         bytes.withUnsafeMutableBytes { target in
             var done = 0
