@@ -22,17 +22,12 @@ public final class EmulatorBackend: FPGABackend {
     let device: cl_device_id
     public let target: String
 
-    /// Device memory at least this large comes from fresh anonymous mappings
-    /// (the kernel's zeroed pages), never from reused heap memory: see init.
+    /// Device memory at least this large lives in pages mapped for it (the kernel's
+    /// zeroed pages), never in reused heap memory: see `allocate`.
     public static let freshPagesThreshold: UInt64 = 256 << 10
 
     /// Opens the host's first OpenCL device (PoCL's CPU device on these machines).
     public init() throws(FPGAError) {
-        // The runtime allocates buffers with malloc. A fixed mmap threshold makes
-        // every large one a fresh mapping, zeroed by the kernel, so a tenant can
-        // never read what the host or another tenant left in reused heap memory;
-        // smaller buffers are zero-filled explicitly by the device model.
-        _ = Self.fixMallocThreshold
         var count: cl_uint = 0
         guard clGetPlatformIDs(0, nil, &count) == CL_SUCCESS, count > 0 else {
             throw FPGAError(CL_DEVICE_NOT_AVAILABLE, "the FPGA emulator needs the host's OpenCL runtime: apt-get install -y pocl-opencl-icd ocl-icd-libopencl1")
@@ -57,8 +52,6 @@ public final class EmulatorBackend: FPGABackend {
     }
 
     deinit { clReleaseContext(context) }
-
-    static let fixMallocThreshold: Bool = mallopt(M_MMAP_THRESHOLD, Int32(freshPagesThreshold)) == 1
 
     static func deviceString(_ device: cl_device_id, _ param: cl_device_info) -> String {
         var size = 0
@@ -104,12 +97,50 @@ public final class EmulatorBackend: FPGABackend {
         }
     }
 
+    /// A large buffer gets pages mapped for it, zeroed by the kernel, so a guest never reads what
+    /// the process left in its heap (malloc would serve it from a kept, reused heap); smaller
+    /// buffers come from the runtime and are zero-filled by the device model.
     public func allocate(bytes: UInt64, access: BufferAccess) throws(FPGAError) -> Buffer {
         var status: cl_int = 0
-        guard let m = clCreateBuffer(context, Self.flags(access), Int(bytes), nil, &status), status == CL_SUCCESS else {
+        guard bytes >= Self.freshPagesThreshold else {
+            guard let m = clCreateBuffer(context, Self.flags(access), Int(bytes), nil, &status), status == CL_SUCCESS else {
+                throw FPGAError(status == CL_SUCCESS ? CL_MEM_OBJECT_ALLOCATION_FAILURE : status, "allocating \(bytes) bytes of device memory")
+            }
+            return Buffer(m)
+        }
+        let pages = try FreshPages(bytes: Int(bytes))
+        guard let m = clCreateBuffer(context, Self.flags(access) | cl_mem_flags(CL_MEM_USE_HOST_PTR), Int(bytes), pages.address, &status),
+              status == CL_SUCCESS else {
             throw FPGAError(status == CL_SUCCESS ? CL_MEM_OBJECT_ALLOCATION_FAILURE : status, "allocating \(bytes) bytes of device memory")
         }
+        // Unmapped when the runtime destroys the buffer: commands still queued may use it after our release.
+        let owner = Unmanaged.passRetained(pages).toOpaque()
+        guard clSetMemObjectDestructorCallback(m, { _, owner in
+            // owner: the retained FreshPages passed below, released exactly once here.
+            if let owner { Unmanaged<FreshPages>.fromOpaque(owner).release() }
+        }, owner) == CL_SUCCESS else {
+            clReleaseMemObject(m)  // nothing was queued on it yet: the runtime is done with it
+            Unmanaged<FreshPages>.fromOpaque(owner).release()
+            throw FPGAError(CL_OUT_OF_RESOURCES, "registering the release of \(bytes) bytes of device memory")
+        }
         return Buffer(m)
+    }
+
+    /// Anonymous pages that back one large buffer, unmapped when the last owner lets go.
+    final class FreshPages {
+        let address: UnsafeMutableRawPointer
+        let bytes: Int
+
+        init(bytes: Int) throws(FPGAError) {
+            let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+            guard let mapped, mapped != MAP_FAILED else {
+                throw FPGAError(CL_MEM_OBJECT_ALLOCATION_FAILURE, "mapping \(bytes) bytes of device memory: \(String(cString: strerror(errno)))")
+            }
+            address = mapped
+            self.bytes = bytes
+        }
+
+        deinit { munmap(address, bytes) }
     }
 
     public func region(of buffer: Buffer, offset: UInt64, bytes: UInt64, access: BufferAccess) throws(FPGAError) -> Buffer {
