@@ -113,21 +113,24 @@ public final class InstanceProcess: @unchecked Sendable {
     /// nil while the process lives; else why it ended.
     public var endedReason: String? { state.withLock { $0.ended } }
 
-    /// Makes the process one function's instance: its image first, then the start frame.
-    func start(_ start: StartInstance, image: SealedImage, onLog: @escaping @Sendable (LogLine) -> Void) throws(InstanceFailure) {
+    /// Makes the process one function's instance: the start frame first, so that it decodes
+    /// the start while `image` is found and its descriptor sent (each ~20 µs here).
+    func start(_ start: StartInstance, image: () throws(InstanceFailure) -> SealedImage,
+               onLog: @escaping @Sendable (LogLine) -> Void) throws(InstanceFailure) {
         state.withLock { $0.onLog = onLog }
+        try send(.start(start))
         do {
-            try writeLock.withLock { open throws(FrameIO.Failure) in
-                guard open else { throw .closed }
+            let image = try image()
+            try writeLock.withLock { open throws(InstanceFailure) in
+                guard open else { throw .ended("it closed its pipe") }
                 // The cache may drop the image meanwhile: its descriptor must stay open through the send.
                 let sent = withExtendedLifetime(image) { csb_send_fd(imageSocket, image.descriptor) }
-                guard sent == 0 else { throw .io(-sent) }
+                guard sent == 0 else { throw .ended("cannot hand it its image: \(String(cString: strerror(-sent)))") }
             }
         } catch {
             kill()  // it would wait for its image forever
-            throw .ended("cannot hand it its image: \(error)")
+            throw error
         }
-        try send(.start(start))
     }
 
     /// Tells a process still in the pool of a memory size it may be started with.

@@ -67,22 +67,34 @@ public final class MemoryBudget: Sendable {
         guard bytes <= limit else { throw .never(needed: bytes, limit: limit, tenant: limit < total ? tenant : nil) }
     }
 
+    /// Reserves `bytes` for one of `tenant`'s instances if there is room now (false: there is
+    /// not; `reserve` waits for it). Synchronous, so a cold start that fits makes no hop.
+    public func reserveNow(_ bytes: UInt64, tenant: String) throws(Refusal) -> Bool {
+        try check(bytes, tenant: tenant)
+        return attempt(bytes, tenant: tenant).refusal == nil
+    }
+
     /// Reserves `bytes` for one of `tenant`'s instances, waiting up to `patience` for room.
     public func reserve(_ bytes: UInt64, tenant: String, patience: Duration) async throws(Refusal) {
         try check(bytes, tenant: tenant)
         let deadline = ContinuousClock.now + patience
         while true {
-            let (refusal, seen): (Refusal?, UInt64) = state.withLock { s in
-                let mine = s.byTenant[tenant, default: 0], limit = cap(s, tenant)
-                if s.used + bytes > total { return (.node(needed: bytes, free: total - s.used, total: total), s.releases) }
-                if mine + bytes > limit { return (.tenant(tenant, needed: bytes, cap: limit), s.releases) }
-                s.used += bytes
-                s.byTenant[tenant] = mine + bytes
-                return (nil, s.releases)
-            }
+            let (refusal, seen) = attempt(bytes, tenant: tenant)
             guard let refusal else { return }
             guard ContinuousClock.now < deadline else { throw refusal }
             await waitForRelease(after: seen, until: deadline)
+        }
+    }
+
+    /// Takes `bytes` if both budgets have room; else why not, and the releases seen so far.
+    private func attempt(_ bytes: UInt64, tenant: String) -> (refusal: Refusal?, releases: UInt64) {
+        state.withLock { s in
+            let mine = s.byTenant[tenant, default: 0], limit = cap(s, tenant)
+            if s.used + bytes > total { return (.node(needed: bytes, free: total - s.used, total: total), s.releases) }
+            if mine + bytes > limit { return (.tenant(tenant, needed: bytes, cap: limit), s.releases) }
+            s.used += bytes
+            s.byTenant[tenant] = mine + bytes
+            return (nil, s.releases)
         }
     }
 

@@ -14,8 +14,10 @@ public actor NodeScheduler {
     typealias Instance = NodeInstance
 
     struct Waiter {
-        let id: UInt64
         let continuation: CheckedContinuation<Instance?, any Error>
+        /// When the reaper refuses it (no timer task per queued request: they cost the warm path).
+        let deadline: ContinuousClock.Instant
+        let seconds: Double
     }
 
     struct FunctionState {
@@ -43,7 +45,6 @@ public actor NodeScheduler {
     var learned: [String: IdleTimeHistogram] = [:]
     let scaling: ScalingSettings
     private var instanceCounter = 0
-    private var waiterCounter: UInt64 = 0
     private var reaper: Task<Void, Never>?
     /// Request ids, shared with the fast lane.
     private let requestCounter = Atomic<UInt64>(0)
@@ -224,17 +225,12 @@ public actor NodeScheduler {
 
     /// Waits for a busy instance to come free (or for room to start one: nil).
     private func wait(for deployment: Deployment) async throws(SchedulingError) -> Instance? {
-        waiterCounter += 1
-        let id = waiterCounter, name = deployment.name
+        let name = deployment.name
         let seconds = deployment.config.timeoutSeconds
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: .seconds(seconds))
-            await self?.expireWaiter(id, function: name, seconds: seconds)
-        }
-        defer { timer.cancel() }
+        let deadline = ContinuousClock.now + .seconds(seconds)
         do {
             return try await withCheckedThrowingContinuation { (c: CheckedContinuation<Instance?, any Error>) in
-                functions[name]?.waiters.append(Waiter(id: id, continuation: c))
+                functions[name]?.waiters.append(Waiter(continuation: c, deadline: deadline, seconds: seconds))
                 syncLane(name)
                 // The fast lane may have released one between our look and now.
                 serveWaiter(name)
@@ -244,11 +240,15 @@ public actor NodeScheduler {
         }
     }
 
-    private func expireWaiter(_ id: UInt64, function: String, seconds: Double) {
-        guard let at = functions[function]?.waiters.firstIndex(where: { $0.id == id }),
-              let waiter = functions[function]?.waiters.remove(at: at) else { return }
+    /// Refuses the queued requests that waited their function's timeout (the reaper's
+    /// tick: up to 250 ms late).
+    private func expireWaiters(_ function: String, now: ContinuousClock.Instant) {
+        guard let waiters = functions[function]?.waiters, waiters.contains(where: { $0.deadline <= now }) else { return }
+        functions[function]?.waiters = waiters.filter { $0.deadline > now }
         syncLane(function)
-        waiter.continuation.resume(throwing: SchedulingError.queueTimeout(function: function, seconds: seconds))
+        for waiter in waiters where waiter.deadline <= now {
+            waiter.continuation.resume(throwing: SchedulingError.queueTimeout(function: function, seconds: waiter.seconds))
+        }
     }
 
     /// `evicting`: a request may stop another function's idle instance for its card; a start ahead of need may not.
@@ -259,7 +259,11 @@ public actor NodeScheduler {
         instanceCounter += 1
         let id = "\(name)-\(instanceCounter)"
         let reservation = (bytes: deployment.instanceMemory, tenant: deployment.tenant)
-        do { try await memory.reserve(reservation.bytes, tenant: reservation.tenant, patience: memoryPatience) } catch {
+        do throws(MemoryBudget.Refusal) {
+            if try !memory.reserveNow(reservation.bytes, tenant: reservation.tenant) {
+                try await memory.reserve(reservation.bytes, tenant: reservation.tenant, patience: memoryPatience)
+            }
+        } catch {
             throw .noMemory(error)
         }
         var started = false
@@ -270,14 +274,13 @@ public actor NodeScheduler {
         }
         let process: InstanceProcess
         do {
-            let image = try sealedImage(deployment)
             process = try pool.take(openCL: deployment.config.accelerator == .fpga)
             Trace.mark("sched took")
             defer { expect(deployment) }
             let sink = logSink
             try process.start(StartInstance(function: name, config: deployment.config, fpga: grant,
                                             stopsAfterRequest: deployment.limits.stopsWhenIdle),
-                              image: image, onLog: { sink(name, id, $0) })
+                              image: { () throws(InstanceFailure) in try sealedImage(deployment) }, onLog: { sink(name, id, $0) })
         } catch {
             if let card = grant?.card { await inventory.release(card: card, stopped: nil, reason: "instance did not start") }
             throw .instance(error)
@@ -301,7 +304,7 @@ public actor NodeScheduler {
     /// The images a cold start here finds already read and sealed, by path.
     public nonisolated var preloadedImages: [String] { images.paths }
 
-    private func sealedImage(_ deployment: Deployment) throws(InstanceFailure) -> SealedImage {
+    private nonisolated func sealedImage(_ deployment: Deployment) throws(InstanceFailure) -> SealedImage {
         do { return try images.image(path: deployment.imagePath) } catch {
             // The node's own path stays out of what the client sees.
             var why = "\(error)"
@@ -421,6 +424,7 @@ public actor NodeScheduler {
         let now = ContinuousClock.now
         scaleAll(now: now)
         for name in Array(functions.keys) {
+            expireWaiters(name, now: now)
             reapIdle(name, now: now)
             if functions[name]?.instances.isEmpty == true, functions[name]?.waiters.isEmpty == true,
                functions[name]?.starting == 0 {
