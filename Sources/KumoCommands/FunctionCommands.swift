@@ -59,8 +59,8 @@ struct DescribeCommand: AsyncParsableCommand {
     static func scaling(_ s: ScalingStatus, _ limits: InstanceLimits) -> String {
         var lines = [String(format: "scaling:     node %@: %d instances (%d starting), desired %d: %@",
                             s.node, s.instances, s.starting, s.desired, s.reason),
-                     String(format: "             in flight: %.2f over 60 s, %.2f over 6 s%@", s.stableConcurrency, s.panicConcurrency,
-                            s.panicking ? " (panic)" : "")]
+                     String(format: "             in flight: %.2f over 60 s, %.2f over 6 s%@; %d queued", s.stableConcurrency, s.panicConcurrency,
+                            s.panicking ? " (panic)" : "", s.queued)]
         if let w = s.learned {
             lines.append(String(format: "             keep-alive auto (%@, %d idle times): pre-warm after %.1fs idle, warm until %.1fs idle; %d pre-warms",
                                 w.basis.rawValue, s.idleTimes, w.prewarmSeconds, w.warmUntil, s.prewarms))

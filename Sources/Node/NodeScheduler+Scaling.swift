@@ -119,6 +119,7 @@ extension NodeScheduler {
             }
             instance.ready()
             serveWaiter(name)
+            handOn(instance, function: name)  // still idle: to a request waiting in the fast lane
         } catch {
             logger.debug("starting \(deployment.name) ahead of need failed: \(error)")
         }
@@ -148,7 +149,7 @@ extension NodeScheduler {
         let limits = s.deployment.limits, d = s.autoscaler.last
         let state = functions[function]
         return ScalingStatus(node: nodeName, instances: state?.instances.count ?? 0, starting: state?.starting ?? 0,
-                             desired: d.desired, stableConcurrency: d.stableConcurrency, panicConcurrency: d.panicConcurrency,
+                             queued: (state?.waiters.count ?? 0) + laneQueued(function), desired: d.desired, stableConcurrency: d.stableConcurrency, panicConcurrency: d.panicConcurrency,
                              panicking: d.panicking, target: limits.concurrency, minInstances: limits.minInstances,
                              maxInstances: limits.maxInstances, keepAlive: limits.keepAlive.description,
                              learned: limits.learnsKeepAlive ? s.windows ?? s.histogram.windows(scaling.policy, fallbackSeconds: limits.keepAliveSeconds) : nil,

@@ -47,15 +47,9 @@ public actor NodeScheduler {
     private var instanceCounter = 0
     private var reaper: Task<Void, Never>?
     /// Request ids, shared with the fast lane.
-    private let requestCounter = Atomic<UInt64>(0)
-    /// The fast lane's view: each function's instances, and how many requests wait for one.
-    private let lanes = Mutex<[String: Lane]>([:])
-
-    struct Lane {
-        var instances: [Instance]
-        var waiting: Int
-        var meter: ConcurrencyMeter?
-    }
+    let requestCounter = Atomic<UInt64>(0)
+    /// The fast lane's view of each function (NodeScheduler+FastLane.swift).
+    let lanes = Mutex<[String: Lane]>([:])
 
     /// The node's name, given in every outcome (X-Kumo-Node).
     let nodeName: String
@@ -125,63 +119,10 @@ public actor NodeScheduler {
 
     /// The request for a claimed instance. The instance enforces the timeout
     /// itself; the reaper ends a process that stops answering past it.
-    private nonisolated func prepare(_ instance: Instance, _ invocation: Invocation, timeoutSeconds: Double) -> InvokeRequest {
+    nonisolated func prepare(_ instance: Instance, _ invocation: Invocation, timeoutSeconds: Double) -> InvokeRequest {
         instance.arm(timeoutSeconds: timeoutSeconds)
         return InvokeRequest(id: requestCounter.add(1, ordering: .relaxed).newValue,
                              environment: invocation.environment, timeoutSeconds: timeoutSeconds)
-    }
-
-    // MARK: the fast lane (no actor hop: the gateway's event loop calls these)
-
-    /// Runs one request on a warm idle instance of this deployment's version, if there
-    /// is one and `invocation` gives one (else false: use `invoke`). `completion` runs on
-    /// the instance's reader thread, before the scheduler's bookkeeping.
-    public nonisolated func invokeWarm(_ deployment: Deployment, _ makeInvocation: () -> Invocation?,
-                                       completion: @escaping @Sendable (Result<InvocationOutcome, SchedulingError>) -> Void) -> Bool {
-        let function = deployment.name
-        let claimed = lanes.withLock { lanes -> (Instance, ConcurrencyMeter?)? in
-            guard let lane = lanes[function], let idle = lane.instances.reversed().first(where: { $0.claim(version: deployment.version) }) else {
-                return nil
-            }
-            return (idle, lane.meter)
-        }
-        guard let (instance, meter) = claimed else { return false }
-        guard let invocation = makeInvocation() else {
-            instance.unclaim()
-            if lanes.withLock({ $0[function]?.waiting ?? 0 }) > 0 { Task { await self.serveWaiter(function) } }
-            return false
-        }
-        let request = prepare(instance, invocation, timeoutSeconds: deployment.config.timeoutSeconds)
-        meter?.begin()
-        instance.process.invoke(request, body: invocation.body) { [self] answer in
-            meter?.end()
-            switch answer {
-            case .success(let (result, output)):
-                completion(.success(InvocationOutcome(result: result, output: output, coldStart: false, instance: instance.id, node: nodeName)))
-                returnWarm(instance, function: function, ended: result.instanceEnded)
-            case .failure(let error):
-                completion(.failure(.instance(error as? InstanceFailure ?? .ended("\(error)"))))
-                returnWarm(instance, function: function, ended: true)
-            }
-        }
-        return true
-    }
-
-    /// Idle again at once (the next request of a client in a loop must find it);
-    /// the actor only hears of it when it has something to do.
-    private nonisolated func returnWarm(_ instance: NodeInstance, function: String, ended: Bool) {
-        if ended || !instance.alive || instance.retired {
-            Task { await self.finished(instance, function: function, ended: true) }
-            return
-        }
-        if instance.stopsWhenIdle {
-            Task { await self.finished(instance, function: function, ended: false) }
-            return
-        }
-        instance.finishedRequest(keepBusy: false)
-        // Publish, then look: a waiter registered meanwhile re-checks for idle instances too.
-        if lanes.withLock({ $0[function]?.waiting ?? 0 }) > 0 { Task { await self.serveWaiter(function) } }
-        if instance.card != nil { Task { await self.yieldCard(of: instance, function: function) } }
     }
 
     /// An instance that holds a card and has just gone idle gives the card up if a start is
@@ -216,7 +157,7 @@ public actor NodeScheduler {
             if live < deployment.limits.maxInstances, live == 0 || live * deployment.limits.concurrency < inFlight {
                 return (try await coldStart(deployment, evicting: true), true)
             }
-            guard state.waiters.count < deployment.limits.queueLimit else {
+            guard state.waiters.count + laneQueued(name) < deployment.limits.queueLimit else {
                 throw .queueFull(function: name, limit: deployment.limits.queueLimit)
             }
             if let handed = try await wait(for: deployment) { return (handed, false) }
@@ -328,7 +269,7 @@ public actor NodeScheduler {
         return try await inventory.acquire(claim, patience: fpgaPatience)
     }
 
-    private func finished(_ instance: Instance, function: String, ended: Bool) {
+    func finished(_ instance: Instance, function: String, ended: Bool) {
         if ended || instance.retired || !instance.alive {
             instance.finishedRequest(keepBusy: true)
             remove(instance, function: function, reason: ended ? "the instance ended" : "retired")
@@ -344,7 +285,7 @@ public actor NodeScheduler {
             stopAfterAnswer(instance, function: function)
         } else {
             instance.finishedRequest(keepBusy: false)
-            if instance.card != nil { Task { await yieldCard(of: instance, function: function) } }
+            handOn(instance, function: function)  // to a request waiting in the fast lane, if any
         }
     }
 
@@ -376,12 +317,27 @@ public actor NodeScheduler {
         return functions[function]?.waiters.removeFirst()
     }
 
-    /// Mirrors a function's instances and waiter count for the fast lane.
+    /// Mirrors a function's instances, waiter count and limits for the fast lane; requests
+    /// waiting there that it can no longer serve (room to start an instance now, another
+    /// version, the function gone) go the actor's way.
     func syncLane(_ function: String) {
-        let instances = functions[function]?.instances ?? []
-        let waiting = functions[function]?.waiters.count ?? 0
+        let state = functions[function]
+        let instances = state?.instances ?? []
+        let waiting = state?.waiters.count ?? 0
+        let version = state?.deployment.version
+        let full = state.map { $0.instances.filter { !$0.retired }.count + $0.starting >= $0.deployment.limits.maxInstances } ?? false
         let meter = scalers[function]?.meter
-        lanes.withLock { $0[function] = instances.isEmpty && waiting == 0 ? nil : Lane(instances: instances, waiting: waiting, meter: meter) }
+        let released: [LaneWaiter] = lanes.withLock { lanes in
+            var queued = lanes[function]?.queued ?? []
+            let keep = full && !instances.isEmpty
+            let released = queued.filter { !keep || $0.deployment.version != version }
+            queued.removeAll { !keep || $0.deployment.version != version }
+            lanes[function] = instances.isEmpty && waiting == 0 && queued.isEmpty ? nil
+                : Lane(instances: instances, waiting: waiting, meter: meter, full: full,
+                       queueLimit: state?.deployment.limits.queueLimit ?? 0, queued: queued)
+            return released
+        }
+        for waiter in released { redirect(waiter, as: state?.deployment) }
     }
 
     /// Takes the instance out now (the caller owns it: busy or claimed); its process
@@ -425,6 +381,7 @@ public actor NodeScheduler {
         scaleAll(now: now)
         for name in Array(functions.keys) {
             expireWaiters(name, now: now)
+            expireLaneWaiters(name, now: now)
             reapIdle(name, now: now)
             if functions[name]?.instances.isEmpty == true, functions[name]?.waiters.isEmpty == true,
                functions[name]?.starting == 0 {
@@ -441,6 +398,11 @@ public actor NodeScheduler {
             waiter.continuation.resume(throwing: SchedulingError.removed(function: function))
         }
         functions[function]?.waiters = []
+        for waiter in lanes.withLock({ $0[function]?.queued ?? [] }) {
+            waiter.meter?.end()
+            waiter.completion(.failure(.removed(function: function)))
+        }
+        lanes.withLock { $0[function]?.queued = [] }
         scalers[function] = nil
         syncLane(function)
     }

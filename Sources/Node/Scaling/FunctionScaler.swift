@@ -76,6 +76,8 @@ public struct ScalingStatus: Codable, Sendable, Equatable {
     public var node: String
     public var instances: Int
     public var starting: Int
+    /// Requests waiting on this node for a busy instance (both queues).
+    public var queued: Int
     public var desired: Int
     /// Time-weighted requests in flight over the stable (60 s) and panic (6 s) windows.
     public var stableConcurrency: Double
