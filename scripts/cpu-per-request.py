@@ -4,7 +4,7 @@ thread spent per request: the node's event loops, its other threads (instance
 readers, Swift's pool), the instance processes, wrk itself. Reads
 /proc/PID/task/TID/stat before and after, so it measures whole runs, not samples.
 
-  scripts/cpu-per-request.py URL CONNECTIONS DURATION [WRK_SCRIPT] [--delay-ms MS]
+  scripts/cpu-per-request.py URL CONNECTIONS DURATION [WRK_SCRIPT]
 """
 import collections
 import os
@@ -50,20 +50,14 @@ def kind(role, name):
 
 def main():
     args = sys.argv[1:]
-    delay = None
-    if "--delay-ms" in args:
-        at = args.index("--delay-ms")
-        delay = args[at + 1]
-        del args[at:at + 2]
     url, connections, duration = args[0], int(args[1]), args[2]
     script = args[3] if len(args) > 3 else None
     command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}", "--latency"]
     if script:
         command += ["-s", script]
     command.append(url)
-    env = dict(os.environ, KUMO_WRK_DELAY_MS=delay or "0")
     before = threads()
-    run = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     output = run.communicate()[0]
     after = threads()
     requests = int(re.search(r"(\d+) requests in", output).group(1))
