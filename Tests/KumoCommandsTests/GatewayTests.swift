@@ -164,27 +164,35 @@ struct GatewayTests {
         #expect(try await serve.invoke("persistent-echo", "count").text == "18")
     }
 
+    /// sleepy as "s" with one instance, busy for 1.5 s, and `count` requests (ms=1...count)
+    /// queued behind it: the busy one's reply and the queued ones'.
+    static func queueBehindTheOneInstance(_ serve: ServeHarness, count: Int) async throws
+        -> (busy: Task<GatewayClient.Reply, any Error>, queued: [Task<GatewayClient.Reply, any Error>]) {
+        #expect(try await serve.deploy("Tests/Fixtures/guests/sleepy", as: "s", query: "max_instances=1&queue=10").status == 201)
+        #expect(try await serve.invoke("s", query: "ms=1").status == 200)
+        let busy = Task { try await serve.invoke("s", query: "ms=1500") }
+        try await waitFor("the instance to be busy") {
+            let reply = try await serve.client().expectOK("GET", "/system/functions/s")
+            return (reply.json["instances"] as? [[String: Any]])?.first?["busy"] as? Bool == true
+        }
+        let queued = (1...count).map { ms in Task { try await serve.invoke("s", query: "ms=\(ms)") } }
+        try await waitFor("\(count) requests queued") {
+            let reply = try await serve.client().expectOK("GET", "/system/functions/s")
+            return ((reply.json["scaling"] as? [[String: Any]])?.first?["queued"] as? Int) == count
+        }
+        return (busy, queued)
+    }
+
     /// Requests queued behind the one busy instance when the function is deployed again are
     /// all answered (by the new version's instance); none waits out its timeout.
     @Test func requestsQueuedAcrossARedeployAreAnswered() async throws {
         guard KVMRequirement.check() else { return }
         let serve = try ServeHarness()
-        #expect(try await serve.deploy("Tests/Fixtures/guests/sleepy", as: "s", query: "max_instances=1&queue=10").status == 201)
-        #expect(try await serve.invoke("s", query: "ms=1").status == 200)
         let started = ContinuousClock.now
-        async let slow = serve.invoke("s", query: "ms=1500")
-        try await waitFor("the instance to be busy") {
-            let reply = try await serve.client().expectOK("GET", "/system/functions/s")
-            return (reply.json["instances"] as? [[String: Any]])?.first?["busy"] as? Bool == true
-        }
-        let queued = (0..<4).map { i in Task { try await serve.invoke("s", query: "ms=\(i + 1)") } }
-        try await waitFor("four requests queued") {
-            let reply = try await serve.client().expectOK("GET", "/system/functions/s")
-            return ((reply.json["scaling"] as? [[String: Any]])?.first?["queued"] as? Int) == 4
-        }
+        let (busy, queued) = try await Self.queueBehindTheOneInstance(serve, count: 4)
         let redeployed = try await serve.deploy("Tests/Fixtures/guests/sleepy-idempotent", as: "s", query: "max_instances=1&queue=10")
         #expect(redeployed.status == 200 || redeployed.status == 201, "\(redeployed.status) \(redeployed.text)")
-        #expect(try await slow.status == 200)
+        #expect(try await busy.value.status == 200)
         for (i, request) in queued.enumerated() {
             let reply = try await request.value
             #expect(reply.status == 200 && reply.text.contains("slept \(i + 1) ms"), "\(reply.status) \(reply.text)")
@@ -197,26 +205,15 @@ struct GatewayTests {
     @Test func requestsQueuedWhenTheFunctionIsRemovedGet404() async throws {
         guard KVMRequirement.check() else { return }
         let serve = try ServeHarness()
-        #expect(try await serve.deploy("Tests/Fixtures/guests/sleepy", as: "s", query: "max_instances=1&queue=10").status == 201)
-        #expect(try await serve.invoke("s", query: "ms=1").status == 200)
         let started = ContinuousClock.now
-        async let slow = serve.invoke("s", query: "ms=1500")
-        try await waitFor("the instance to be busy") {
-            let reply = try await serve.client().expectOK("GET", "/system/functions/s")
-            return (reply.json["instances"] as? [[String: Any]])?.first?["busy"] as? Bool == true
-        }
-        let queued = (0..<3).map { _ in Task { try await serve.invoke("s", query: "ms=1") } }
-        try await waitFor("three requests queued") {
-            let reply = try await serve.client().expectOK("GET", "/system/functions/s")
-            return ((reply.json["scaling"] as? [[String: Any]])?.first?["queued"] as? Int) == 3
-        }
+        let (busy, queued) = try await Self.queueBehindTheOneInstance(serve, count: 3)
         #expect(try await serve.client().send("DELETE", "/system/functions/s").status == 200)
         for request in queued {
             let reply = try await request.value
             #expect(reply.status == 404 && reply.text.contains("removed"), "\(reply.status) \(reply.text)")
         }
         #expect(ContinuousClock.now - started < .seconds(8), "queued requests waited for their timeout")
-        _ = try await slow
+        _ = try await busy.value
     }
 
     /// Once an FPGA function is deployed, the pool keeps a process for it with the host's
