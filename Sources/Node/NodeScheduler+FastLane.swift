@@ -17,6 +17,14 @@ extension NodeScheduler {
         var queueLimit: Int
         /// Requests waiting here, oldest first.
         var queued: [LaneWaiter]
+
+        enum Look { case claimed(Instance, ConcurrencyMeter?), full, none }
+
+        /// An idle instance of `version`, claimed; else whether a request may wait here.
+        func look(version: String) -> Look {
+            if let idle = instances.reversed().first(where: { $0.claim(version: version) }) { return .claimed(idle, meter) }
+            return full && queued.count + waiting < queueLimit ? .full : .none
+        }
     }
 
     struct LaneWaiter {
@@ -33,12 +41,7 @@ extension NodeScheduler {
     public nonisolated func invokeWarm(_ deployment: Deployment, _ makeInvocation: () -> Invocation?,
                                        completion: @escaping @Sendable (Result<InvocationOutcome, SchedulingError>) -> Void) -> Bool {
         let function = deployment.name
-        enum Look { case claimed(Instance, ConcurrencyMeter?), full, none }
-        let look = lanes.withLock { lanes -> Look in
-            guard let lane = lanes[function] else { return .none }
-            if let idle = lane.instances.reversed().first(where: { $0.claim(version: deployment.version) }) { return .claimed(idle, lane.meter) }
-            return lane.full && lane.queued.count + lane.waiting < lane.queueLimit ? .full : .none
-        }
+        var look = lanes.withLock { $0[function]?.look(version: deployment.version) ?? .none }
         if case .none = look { return false }
         // Made only once the request can stay here (a cold start does not pay for it twice);
         // a bad request gets its error from the slow path.
@@ -46,22 +49,20 @@ extension NodeScheduler {
             if case .claimed(let instance, _) = look { instance.unclaim(); handOn(instance, function: function) }
             return false
         }
-        if case .claimed(let instance, let meter) = look {
-            meter?.begin()
-            serve(instance, invocation, deployment: deployment, meter: meter, completion: completion)
-            return true
+        if case .full = look {
+            // Queue it, unless an instance came free meanwhile (then it takes the request now).
+            look = lanes.withLock { lanes in
+                guard var lane = lanes[function] else { return .none }
+                let again = lane.look(version: deployment.version)
+                guard case .full = again else { return again }
+                lane.meter?.begin()
+                lane.queued.append(LaneWaiter(deployment: deployment, invocation: invocation, meter: lane.meter,
+                                              deadline: .now + .seconds(deployment.config.timeoutSeconds), completion: completion))
+                lanes[function] = lane
+                return .full
+            }
         }
-        // Queue it, unless an instance came free meanwhile (then it takes the request now).
-        let queued = lanes.withLock { lanes -> Look in
-            guard var lane = lanes[function], lane.full, lane.queued.count + lane.waiting < lane.queueLimit else { return .none }
-            if let idle = lane.instances.reversed().first(where: { $0.claim(version: deployment.version) }) { return .claimed(idle, lane.meter) }
-            lane.meter?.begin()
-            lane.queued.append(LaneWaiter(deployment: deployment, invocation: invocation, meter: lane.meter,
-                                          deadline: .now + .seconds(deployment.config.timeoutSeconds), completion: completion))
-            lanes[function] = lane
-            return .full
-        }
-        switch queued {
+        switch look {
         case .none: return false
         case .full: return true
         case .claimed(let instance, let meter):

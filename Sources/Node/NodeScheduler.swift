@@ -328,10 +328,11 @@ public actor NodeScheduler {
         let full = state.map { $0.instances.filter { !$0.retired }.count + $0.starting >= $0.deployment.limits.maxInstances } ?? false
         let meter = scalers[function]?.meter
         let released: [LaneWaiter] = lanes.withLock { lanes in
-            var queued = lanes[function]?.queued ?? []
             let keep = full && !instances.isEmpty
-            let released = queued.filter { !keep || $0.deployment.version != version }
-            queued.removeAll { !keep || $0.deployment.version != version }
+            let leaves = { (waiter: LaneWaiter) in !keep || waiter.deployment.version != version }
+            var queued = lanes[function]?.queued ?? []
+            let released = queued.filter(leaves)
+            queued.removeAll(where: leaves)  // the rest keep their order
             lanes[function] = instances.isEmpty && waiting == 0 && queued.isEmpty ? nil
                 : Lane(instances: instances, waiting: waiting, meter: meter, full: full,
                        queueLimit: state?.deployment.limits.queueLimit ?? 0, queued: queued)
@@ -398,11 +399,11 @@ public actor NodeScheduler {
             waiter.continuation.resume(throwing: SchedulingError.removed(function: function))
         }
         functions[function]?.waiters = []
-        for waiter in lanes.withLock({ $0[function]?.queued ?? [] }) {
+        // Taken in one step: a request queued between a look and a clear would be lost.
+        for waiter in lanes.withLock({ lanes in defer { lanes[function]?.queued = [] }; return lanes[function]?.queued ?? [] }) {
             waiter.meter?.end()
             waiter.completion(.failure(.removed(function: function)))
         }
-        lanes.withLock { $0[function]?.queued = [] }
         scalers[function] = nil
         syncLane(function)
     }
