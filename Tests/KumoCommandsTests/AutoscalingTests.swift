@@ -106,8 +106,10 @@ struct AutoscalingTests {
         #expect(try await serve.deploy("examples/hello").status == 201)
         var previous = ""
         var prewarmedHit = false
+        var calls = 0
         // A period long enough that a loaded machine's delays stay inside the 15% margins.
         for call in 0..<16 where !prewarmedHit {
+            calls += 1
             if call > 0 { try await Task.sleep(for: .seconds(3)) }  // the workload's own period
             let reply = try await serve.invoke("hello")
             #expect(reply.status == 200)
@@ -116,7 +118,12 @@ struct AutoscalingTests {
             prewarmedHit = call > 3 && reply.header("X-Kumo-Cold-Start") == "false" && instance != previous
             previous = instance
         }
-        let scaling = try await Self.describe(serve, "hello").scaling
+        // The last call's idle time is learned on the next tick (every call but the first had one).
+        var scaling: [String: Any] = [:]
+        try await waitFor("the last idle time to be learned") {
+            scaling = try await Self.describe(serve, "hello").scaling
+            return scaling["idleTimes"] as? Int == calls - 1
+        }
         #expect(prewarmedHit, "no call found a pre-warmed instance: \(scaling)")
         let learned = scaling["learned"] as? [String: Any] ?? [:]
         // From two regular idle times on (or, on a loaded machine that needed ten, the histogram's).
