@@ -5,6 +5,8 @@ let package = Package(
     name: "Kumo",
     products: [
         .executable(name: "kumo", targets: ["kumo"]),
+        .executable(name: "kumo-local", targets: ["kumo-local"]),
+        .executable(name: "kumo-control", targets: ["kumo-control"]),
         .library(name: "KumoCommands", targets: ["KumoCommands"]),
     ],
     dependencies: [
@@ -127,10 +129,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The commands that work on this machine alone: build, run, and the instance process.
+        .target(
+            name: "LocalCommands",
+            dependencies: [
+                "Tender", "Accelerator", "Functions", "InstanceWire", "InstanceWorker", "KVM", "CSandbox", "CKumoABI", "KumoSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Every command: the gateway, the node, the cluster and their clients, and LocalCommands'.
         .target(
             name: "KumoCommands",
             dependencies: [
-                "Tender", "Accelerator", "Functions", "Node", "InstanceWire", "InstanceWorker", "Cluster", "NodeAgent", "Gateway", "KVM",
+                "LocalCommands", "Tender", "Accelerator", "Functions", "Node", "InstanceWire", "Cluster", "NodeAgent", "Gateway", "KVM",
                 "CSandbox", "KumoSupport", "HostCards",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -140,7 +152,16 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        .executableTarget(name: "kumo", dependencies: ["KumoCommands"]),
+        // `kumo`: a launcher in C that hands build, run and instance to kumo-local and the rest to
+        // kumo-control, so that each command pays only for its own binary's start.
+        .executableTarget(name: "kumo", linkerSettings: [.unsafeFlags(["-static-executable"])]),
+        // The commands of LocalCommands, with the Swift runtime linked in and no relocation at
+        // load (no PIE): `kumo run` starts in a few milliseconds.
+        .executableTarget(name: "kumo-local", dependencies: ["LocalCommands"], linkerSettings: [.unsafeFlags([
+            "-static-stdlib", "-Xclang-linker", "-no-pie", "-lCoreFoundation", "-lFoundationInternationalization", "-lFoundationEssentials",
+            "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections", "-lswiftSynchronization", "-l_CFXMLInterface", "-lxml2",
+        ])]),
+        .executableTarget(name: "kumo-control", dependencies: ["KumoCommands"]),
         // Fuzz harnesses for every decoder of outside input; kumo-fuzz runs them (scripts/fuzz.sh: under libFuzzer).
         .target(
             name: "FuzzHarnesses",
@@ -165,7 +186,7 @@ let package = Package(
         .testTarget(name: "NodeTests", dependencies: ["Node", "InstanceWire", "Functions", "Accelerator", "HostCards"]),
         .testTarget(
             name: "KumoCommandsTests",
-            dependencies: ["KumoCommands", "Tender", "Accelerator", "KVM", "Functions", "Node", "InstanceWire", "InstanceWorker", "Gateway", "FuzzHarnesses",
+            dependencies: ["KumoCommands", "LocalCommands", "Tender", "Accelerator", "KVM", "Functions", "Node", "InstanceWire", "InstanceWorker", "Gateway", "FuzzHarnesses",
                            "KumoTestSupport"]
         ),
     ]

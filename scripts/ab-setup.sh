@@ -4,7 +4,7 @@
 set -euo pipefail
 THIS=$(cd "$(dirname "$0")/.." && pwd)
 OTHER=$(cd "${1:?usage: $(basename "$0") OTHER_CHECKOUT [ROUNDS] [REQUESTS]}" && pwd)
-for side in "$OTHER" "$THIS"; do (cd "$side" && swift build -c release --product kumo >/dev/null); done
+for side in "$OTHER" "$THIS"; do (cd "$side" && swift build -c release >/dev/null); done
 WORK=$(mktemp -d /tmp/kumo-ab-XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cc -O2 "$THIS/scripts/gateway-load.c" -o "$WORK/gateway-load"

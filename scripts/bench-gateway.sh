@@ -14,7 +14,7 @@ cd "$ROOT"
 if [ -n "${KUMO_BIN:-}" ]; then
   KUMO=$KUMO_BIN
 else
-  swift build -c "$MODE" --product kumo >/dev/null
+  swift build -c "$MODE" >/dev/null
   KUMO="$ROOT/.build/$MODE/kumo"
 fi
 DATA=$(mktemp -d /tmp/kumo-bench-XXXXXX)

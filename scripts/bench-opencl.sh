@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-5}
 KUMO=${KUMO:-.build/release/kumo}
-[ -x "$KUMO" ] || swift build -c release --product kumo >/dev/null
+[ -x "$KUMO" ] || swift build -c release >/dev/null
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 

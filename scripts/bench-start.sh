@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${1:-50}
 OTHER=${2:-}
 cd "$ROOT"
-swift build -c release --product kumo >/dev/null
+swift build -c release >/dev/null
 KUMO="$ROOT/.build/release/kumo"
 "$KUMO" build examples/hello >/dev/null
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), kernel $(uname -r), $(date -u +%FT%TZ)"

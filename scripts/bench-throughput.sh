@@ -14,7 +14,7 @@ command -v wrk >/dev/null || { echo "bench-throughput: wrk is not installed (apt
 if [ -n "${KUMO_BIN:-}" ]; then
   KUMO=$KUMO_BIN
 else
-  swift build -c release --product kumo >/dev/null
+  swift build -c release >/dev/null
   KUMO="$ROOT/.build/release/kumo"
 fi
 DATA=$(mktemp -d /tmp/kumo-throughput-XXXXXX)

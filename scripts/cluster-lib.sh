@@ -6,7 +6,7 @@
 bench_setup() {
   MODE=${KUMO_BUILD:-debug}
   cd "$ROOT"
-  swift build -c "$MODE" --product kumo >/dev/null 2>&1 || { echo "swift build failed" >&2; exit 1; }
+  swift build -c "$MODE" >/dev/null 2>&1 || { echo "swift build failed" >&2; exit 1; }
   KUMO="$ROOT/.build/$MODE/kumo"
   WORK=$(mktemp -d "/tmp/kumo-bench-$1-XXXXXX")
   trap 'kill $(jobs -p) 2>/dev/null; pkill -P $$ 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT

@@ -10,7 +10,7 @@ NODES=${1:-3}
 DIR=${KUMO_CLUSTER_DIR:-/tmp/kumo-cluster}
 [ -e "$DIR/pids" ] && { echo "cluster-up: a cluster runs from $DIR; scripts/cluster-down.sh first" >&2; exit 1; }
 command -v etcd >/dev/null || { echo "cluster-up: etcd is missing: run scripts/setup.sh (Debian's etcd-server)" >&2; exit 1; }
-(cd "$ROOT" && swift build --product kumo >/dev/null 2>&1) || { echo "cluster-up: swift build failed" >&2; exit 1; }
+(cd "$ROOT" && swift build >/dev/null 2>&1) || { echo "cluster-up: swift build failed" >&2; exit 1; }
 KUMO="$ROOT/.build/debug/kumo"
 mkdir -p "$DIR"
 : >"$DIR/pids"

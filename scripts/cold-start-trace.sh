@@ -9,7 +9,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=${1:-100}
 GAP=${2:-400}
 cd "$ROOT"
-swift build -c release --product kumo >/dev/null
+swift build -c release >/dev/null
 KUMO="$ROOT/.build/release/kumo"
 DATA=$(mktemp -d /tmp/kumo-trace-XXXXXX)
 cc -O2 scripts/gateway-load.c -o "$DATA/gateway-load"

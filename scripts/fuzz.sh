@@ -15,7 +15,7 @@ HARNESSES=("$@")
 
 mkdir -p .build-fuzz/corpus .build-fuzz/artifacts .build-fuzz/logs
 echo "fuzz.sh: building kumo, kumo-fuzz (plain) and kumo-fuzz (libFuzzer + ASan); log in .build-fuzz/logs/build.log" >&2
-{ swift build --product kumo && swift build --product kumo-fuzz &&
+{ swift build &&
   swift build --product kumo-fuzz --build-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DKUMO_LIBFUZZER \
     -Xswiftc -use-ld=lld -Xcc -fsanitize=fuzzer-no-link,address &&
   .build/debug/kumo build examples/hello &&   # the seeds: hello's image, the kernels' xclbins

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 MAX=${1:-50}
 VENV=.build/schemathesis-venv
 [ -x $VENV/bin/schemathesis ] || { python3 -m venv $VENV && $VENV/bin/pip install -q schemathesis; }
-swift build --product kumo >/dev/null
+swift build >/dev/null
 DATA=$(mktemp -d /tmp/kumo-schemathesis.XXXXXX)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 .build/debug/kumo serve --port "$PORT" --data-dir "$DATA" >"$DATA/serve.log" 2>&1 &

@@ -24,7 +24,7 @@ fi
 apt-get update -q
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
   build-essential binutils make libfdt-dev dpkg-dev \
-  opencl-headers ocl-icd-opencl-dev pocl-opencl-icd libxml2 \
+  opencl-headers ocl-icd-opencl-dev pocl-opencl-icd libxml2 libxml2-dev \
   libsqlite3-dev libseccomp-dev libvirt-dev curl python3 etcd-server \
   g++ gcc-12-source opencl-clhpp-headers
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LocalCommands
 import Tender
 
 /// Discards guest output but counts it.

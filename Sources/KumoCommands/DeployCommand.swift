@@ -3,6 +3,7 @@ import Cluster
 import Foundation
 import Functions
 import Gateway
+import LocalCommands
 import Tender
 
 /// `kumo deploy DIR`: build if stale, upload, register.
@@ -66,15 +67,6 @@ struct DeployCommand: AsyncParsableCommand {
     }
 }
 
-func progress(_ message: String) {
-    FileHandle.standardError.write(Data("kumo: \(message)\n".utf8))
-}
-
 func formatBytes(_ n: Int) -> String {
     n < 1 << 20 ? String(format: "%.1f KB", Double(n) / 1024) : String(format: "%.1f MB", Double(n) / 1_048_576)
-}
-
-func fail(_ message: String) -> ExitCode {
-    FileHandle.standardError.write(Data("kumo: \(message)\n".utf8))
-    return ExitCode(1)
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import HostCards
+import LocalCommands
 import Node
 
 /// Where a node's cards come from (`--fpgas`): a number of emulated cards, or the

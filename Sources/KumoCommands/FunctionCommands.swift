@@ -2,6 +2,7 @@ import ArgumentParser
 import Cluster
 import Foundation
 import Gateway
+import LocalCommands
 import Node
 
 struct ListCommand: AsyncParsableCommand {

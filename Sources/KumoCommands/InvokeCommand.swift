@@ -2,6 +2,7 @@ import ArgumentParser
 import Cluster
 import Foundation
 import Gateway
+import LocalCommands
 
 /// `kumo invoke NAME < input`: stdin is the body, the function's output is stdout.
 struct InvokeCommand: AsyncParsableCommand {

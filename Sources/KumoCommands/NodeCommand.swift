@@ -1,12 +1,13 @@
 import ArgumentParser
 import Cluster
-import Hummingbird
-import InstanceWire
-import NodeAgent
 import Foundation
 import Gateway
+import Hummingbird
+import InstanceWire
+import LocalCommands
 import Logging
 import Node
+import NodeAgent
 import Synchronization
 
 /// `kumo node`: this machine's node agent in a cluster. It runs instances as

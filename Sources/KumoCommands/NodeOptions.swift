@@ -3,6 +3,7 @@ import Cluster
 import Foundation
 import Functions
 import HostCards
+import LocalCommands
 import Node
 
 /// What a node is made of: `kumo serve`'s node in the embedded default, and `kumo node`'s.
@@ -43,7 +44,11 @@ struct NodeOptions: ParsableArguments {
     /// The node's configuration; its instances never see `dataDirectory`. Real cards are
     /// bound to vfio-pci here: give them back with `PreparedCards.giveBack` when the node stops.
     func configuration(dataDirectory: String) throws -> (LocalNode.Configuration, PreparedCards?) {
-        guard let executable = Bundle.main.executablePath else { throw fail("cannot find the kumo executable for instances") }
+        // Instances run kumo-local: it starts faster and each pooled process holds less.
+        guard let executable = KumoExecutables.sibling(KumoExecutables.local),
+              FileManager.default.isExecutableFile(atPath: executable) else {
+            throw fail("cannot find kumo-local beside kumo-control for instances; `swift build` builds both")
+        }
         var launch = InstanceLaunch(executable: executable, hiddenPaths: [dataDirectory])
         launch.testHooks = testHooks
         var c = LocalNode.Configuration(launch: launch)

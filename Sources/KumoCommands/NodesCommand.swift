@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cluster
 import Foundation
+import LocalCommands
 import Logging
 
 /// `kumo nodes`: the cluster's nodes, from etcd.

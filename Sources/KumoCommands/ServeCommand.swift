@@ -1,10 +1,11 @@
 import ArgumentParser
+import Cluster
 import Foundation
 import Functions
-import Cluster
 import Gateway
 import InstanceWire
 import KumoSupport
+import LocalCommands
 import Logging
 import Node
 

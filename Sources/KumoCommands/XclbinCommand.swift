@@ -1,6 +1,7 @@
 import Accelerator
 import ArgumentParser
 import Foundation
+import LocalCommands
 
 /// `kumo xclbin build|info`: bitstreams for the emulated FPGA.
 struct XclbinCommand: ParsableCommand {

@@ -3,6 +3,7 @@ import ArgumentParser
 import Logging
 import Testing
 @testable import KumoCommands
+@testable import LocalCommands
 import Functions
 @testable import Tender
 

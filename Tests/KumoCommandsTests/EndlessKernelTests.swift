@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import KumoCommands
+@testable import LocalCommands
 
 /// A kernel that never ends is stopped by the function's timeout. It runs in
 /// a `kumo run` process of its own, as every instance will: the emulator

@@ -6,6 +6,7 @@ import InstanceWire
 @testable import Node
 import Testing
 @testable import KumoCommands
+@testable import LocalCommands
 import Tender
 
 /// Seeded mutation fuzzing of every decoder that takes input from outside: a

@@ -4,6 +4,7 @@ import InstanceWorker
 import Logging
 import Testing
 @testable import KumoCommands
+@testable import LocalCommands
 import CSandbox
 import Functions
 @testable import Node

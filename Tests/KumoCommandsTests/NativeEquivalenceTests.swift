@@ -4,6 +4,7 @@ import Functions
 import Logging
 import Testing
 @testable import KumoCommands
+@testable import LocalCommands
 @testable import Tender
 
 /// Native equivalence: each program is built twice, natively against the host's libOpenCL

@@ -4,6 +4,7 @@ import KumoTestSupport
 import Node
 import Testing
 @testable import KumoCommands
+@testable import LocalCommands
 
 /// `--fpgas libvirt:URI`: a node takes the real cards libvirt describes, here through
 /// libvirt's test driver and a host of our own (Tests/Fixtures/libvirt).

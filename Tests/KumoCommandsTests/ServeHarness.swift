@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import KumoCommands
+@testable import LocalCommands
 
 /// A real `kumo serve` process on a free port with its own data directory.
 final class ServeHarness: @unchecked Sendable {

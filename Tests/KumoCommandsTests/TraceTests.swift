@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import KumoCommands
+@testable import LocalCommands
 
 /// scripts/trace.py: Azure-2019-shaped traces, the same for the same seed, and a checker
 /// that names the line of anything wrong in a trace file.

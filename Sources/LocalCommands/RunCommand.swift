@@ -5,9 +5,11 @@ import Foundation
 import Logging
 import Tender
 
-struct RunCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "run",
+public struct RunCommand: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
+        commandName: "run", _superCommandName: "kumo",
         abstract: "Boot a function (directory, built if stale) or an image on KVM.",
         discussion: """
             stdin reaches the guest, its stdout and stderr appear here, and its exit status is kumo's.
@@ -38,7 +40,7 @@ struct RunCommand: ParsableCommand {
     @Argument(parsing: .postTerminator, help: "Arguments for the function, after --; they replace its default args.")
     var arguments: [String] = []
 
-    func run() throws {
+    public func run() throws {
         let report: RunReport
         do {
             let (image, config) = try loadTarget(target, logger: common.logger())
@@ -81,13 +83,13 @@ struct RunCommand: ParsableCommand {
 
 /// A directory is built if stale; a file is loaded as an image. Either way the
 /// image's own config note gives the defaults.
-func loadTarget(_ target: String, logger: Logger) throws -> (ELFImage, ImageConfig) {
+public func loadTarget(_ target: String, logger: Logger) throws -> (ELFImage, ImageConfig) {
     let (image, config, _) = try loadTargetWithPath(target, logger: logger)
     return (image, config)
 }
 
 /// loadTarget, also giving the image file's path.
-func loadTargetWithPath(_ target: String, logger: Logger) throws -> (ELFImage, ImageConfig, String) {
+public func loadTargetWithPath(_ target: String, logger: Logger) throws -> (ELFImage, ImageConfig, String) {
     var path = target
     if isDirectory(target) {
         let builder = ImageBuilder(toolchain: try Toolchain.prepare(), logger: logger, progress: progress)

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 
-struct BuildCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "build",
+public struct BuildCommand: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
+        commandName: "build", _superCommandName: "kumo",
         abstract: "Build a function directory (function.yaml + C sources) into a unikernel image.")
 
     @Argument(help: "The function directory.")
@@ -11,7 +13,7 @@ struct BuildCommand: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    func run() throws {
+    public func run() throws {
         guard isDirectory(directory) else {
             throw fail(BuildError.unsupported("\(directory) is not a directory; give a function directory with a function.yaml"))
         }

@@ -6,14 +6,15 @@ import InstanceWorker
 import KVM
 import KumoSupport
 import Logging
-import Node
 import Tender
 
 /// `kumo instance`: one instance process, started by `kumo serve`'s pool.
 /// Speaks frames on stdin/stdout and takes its image on descriptor 3; not for people.
-struct InstanceCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "instance", abstract: "Serve one function instance for kumo serve (internal).", shouldDisplay: false)
+public struct InstanceCommand: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
+        commandName: "instance", _superCommandName: "kumo", abstract: "Serve one function instance for kumo serve (internal).", shouldDisplay: false)
 
     @Option(name: .customLong("hide"), help: "A folder the instance must not see (the node's data directory).")
     var hidden: [String] = []
@@ -21,7 +22,7 @@ struct InstanceCommand: ParsableCommand {
     @Flag(name: .customLong("test-hooks"), help: "Honour the test suite's KUMO_TEST_* requests (kumo serve --test-hooks).")
     var testHooks = false
 
-    func run() throws {
+    public func run() throws {
         // Die with kumo serve: a killed node must not leave guests (and their cards) running.
         Trace.mark("inst main")
         let parent = getppid()

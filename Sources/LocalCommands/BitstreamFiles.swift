@@ -2,7 +2,7 @@ import Accelerator
 import Foundation
 
 /// Where a function's bitstream comes from, and how it rides in the image.
-enum BitstreamFiles {
+public enum BitstreamFiles {
     /// The guest finds its bitstream here (also in KUMO_BITSTREAM).
     static let guestDirectory = "/bitstreams"
 
@@ -37,7 +37,7 @@ enum BitstreamFiles {
     }
 
     /// Compiles `source` (OpenCL C) into an xclbin at `output`, atomically.
-    static func build(source: String, output: String, options: String = "") throws {
+    public static func build(source: String, output: String, options: String = "") throws {
         guard let data = FileManager.default.contents(atPath: source), let text = String(data: data, encoding: .utf8) else {
             throw BuildError.unsupported("cannot read \(source) as UTF-8 text")
         }
