@@ -22,7 +22,7 @@ def threads():
         except OSError:
             continue
         program = os.path.basename(argv[0]).decode(errors="replace") if argv and argv[0] else ""
-        if program not in ("kumo", "wrk"):
+        if program not in ("kumo", "kumo-local", "kumo-control", "wrk"):  # kumo-local: instance processes
             continue
         role = "wrk" if program == "wrk" else (argv[1].decode() if len(argv) > 1 else "kumo")
         try:
