@@ -2,10 +2,10 @@ import ArgumentParser
 import Foundation
 import Glibc
 
-/// kumo-local's commands: those that work on this machine alone. It starts in a few
-/// milliseconds, where kumo-control, which links the gateway, the cluster and their
-/// libraries, takes over ten; `kumo run` pays only for this one. The `kumo` launcher
-/// (Sources/kumo/main.c) keeps the list of commands it sends here.
+/// kumo-local's commands: those that work on this machine alone, in a binary without the
+/// gateway, the cluster and their libraries (a smaller binary has fewer pages to fault in and
+/// fewer conformances for the runtime to scan): `kumo run` pays only for this one. The `kumo`
+/// launcher (Sources/kumo/main.c) keeps the list of commands it sends here.
 public enum LocalCLI {
     /// Each is parsed as a command of its own, named as a part of `kumo` (`_superCommandName`):
     /// no command tree to walk and no completion-script check (kumo-control answers those).
@@ -24,7 +24,7 @@ public enum LocalCLI {
             try parsed.run()
             Glibc.exit(0)
         } catch let code as ExitCode {
-            Glibc.exit(code.rawValue)  // the guest's status: nothing to print (exit(withError:) would build a help text first)
+            Glibc.exit(code.rawValue)  // already told (the guest's status, or 1 after fail()); exit(withError:) would build a help text first
         } catch {
             command.exit(withError: error)
         }

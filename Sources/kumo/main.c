@@ -1,7 +1,8 @@
-// `kumo`: a launcher of a few kilobytes. Build, run and the instance process are
-// kumo-local's (small, the Swift runtime linked in: it starts in a few ms); every other
-// command is kumo-control's (the gateway, the cluster and their libraries: over ten).
-// Each command pays only for its own binary's start, plus this exec.
+// `kumo`: a launcher, linked statically (no shared library to load; SwiftPM's link still
+// puts the Swift runtime in, unused). Build, run and the instance process are
+// kumo-local's (small: `kumo run` of hello 7-8 ms, against 12 in kumo-control); every
+// other command is kumo-control's (the gateway, the cluster and their libraries). Each
+// command pays only for its own binary's start, plus this exec (about 0.5 ms).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>

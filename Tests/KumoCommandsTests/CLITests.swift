@@ -44,7 +44,7 @@ struct CLITests {
         defer { try? FileManager.default.removeItem(atPath: lone) }
         try FileManager.default.copyItem(atPath: kumo, toPath: lone + "/kumo")
         try FileManager.default.createSymbolicLink(atPath: lone + "/kumo-local", withDestinationPath: built + "/kumo-local")
-        for command in LocalCLI.commands.compactMap { $0.configuration.commandName } {
+        for command in LocalCLI.commands.compactMap({ $0.configuration.commandName }) {
             let reply = try runProcess(lone + "/kumo", [command, "--help"])
             #expect(reply.status == 0, "\(command): \(String(decoding: reply.stderr, as: UTF8.self))")
             #expect(String(decoding: reply.stdout, as: UTF8.self).contains("USAGE: kumo \(command)"), "\(command)")
