@@ -11,14 +11,13 @@ public enum LocalCLI {
     /// no command tree to walk and no completion-script check (kumo-control answers those).
     public static let commands: [ParsableCommand.Type] = [BuildCommand.self, RunCommand.self, InstanceCommand.self]
 
-    /// Runs the command named by the first argument and exits.
+    /// Runs the command named by the first argument on this (the main) thread and exits.
     public static func main() -> Never {
         let arguments = CommandLine.arguments.dropFirst()
         guard let name = arguments.first, let command = commands.first(where: { $0.configuration.commandName == name }) else {
             _ = fail("kumo-local answers \(commands.compactMap { $0.configuration.commandName }.joined(separator: ", ")); run `kumo` for the rest")
             Glibc.exit(64)
         }
-        if name == InstanceCommand.configuration.commandName { runInstance() }
         do {
             var parsed = try command.parseAsRoot(Array(arguments.dropFirst()))
             try parsed.run()
@@ -27,17 +26,6 @@ public enum LocalCLI {
             Glibc.exit(code.rawValue)  // already told (the guest's status, or 1 after fail()); exit(withError:) would build a help text first
         } catch {
             command.exit(withError: error)
-        }
-    }
-
-    /// `kumo instance`, run synchronously on the calling (main) thread.
-    static func runInstance() -> Never {
-        do {
-            let command = try InstanceCommand.parse(Array(CommandLine.arguments.dropFirst(2)))
-            try command.run()
-            Glibc.exit(0)
-        } catch {
-            InstanceCommand.exit(withError: error)
         }
     }
 }

@@ -55,6 +55,7 @@ extension NodeScheduler {
         guard var s = scalers[name] else { return }
         let reading = s.meter.drain(now: now)
         for gap in reading.idleGaps { s.histogram.record(idleSeconds: gap) }
+        if !reading.idleGaps.isEmpty { s.unsaved = true }
         s.busyPeak = max(s.busyPeak, reading.peak)
         var relearn = !reading.idleGaps.isEmpty
         if let idle = reading.idleSince {
@@ -69,7 +70,6 @@ extension NodeScheduler {
             s.idleSince = nil
         }
         if relearn {  // the windows always follow the histogram, so what `describe` shows agrees with itself
-            s.unsaved = s.unsaved || !reading.idleGaps.isEmpty
             s.windows = s.deployment.limits.learnsKeepAlive
                 ? s.histogram.windows(scaling.policy, fallbackSeconds: s.deployment.limits.keepAliveSeconds) : nil
         }
