@@ -2,7 +2,8 @@ import Dispatch
 
 /// The host's OpenCL runtime started while a pooled instance process waits for its start
 /// (PoCL's start is ~30 ms of a cold FPGA instance): the node asks for it when FPGA
-/// functions are deployed. It holds no tenant's data; the instance that starts takes it.
+/// functions are deployed. It holds no tenant's data, unless the node bound the process to one
+/// function (`prepare`); the instance that starts takes it.
 public enum EmulatorPrestart {
     private static let queue = DispatchQueue(label: "kumo.opencl-prestart")
     /// Touched only on `queue`, which orders every read and write of it.
@@ -13,6 +14,18 @@ public enum EmulatorPrestart {
         queue.async {
             guard started == nil else { return }
             started = Result { () throws(FPGAError) in try EmulatorBackend() }
+        }
+    }
+
+    /// Builds the program of a bitstream the process's function will load (a pooled process
+    /// bound to that function), once the runtime is started. Checked as a guest's own load is.
+    public static func prepare(xclbin: ArraySlice<UInt8>) {
+        guard UInt64(xclbin.count) <= FPGASession<EmulatorBackend>.maxBitstreamBytes else { return }
+        let bytes = Array(xclbin)
+        queue.async {
+            guard case .success(let backend) = started, let bitstream = try? Bitstream(bytes: bytes),
+                  bitstream.target == backend.target else { return }
+            backend.prepare(payload: bitstream.payload)
         }
     }
 

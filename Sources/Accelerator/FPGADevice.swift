@@ -134,6 +134,8 @@ public final class FPGADevice<Backend: FPGABackend>: FPGACard, @unchecked Sendab
         guard UInt64(xclbin.count) <= FPGASession<Backend>.maxBitstreamBytes else { return }
         let bytes = Array(xclbin)
         worker.post { [self] in
+            Trace.mark("fpga preload begun")
+            defer { Trace.mark("fpga preloaded") }
             do {
                 _ = try configure(try Bitstream(bytes: bytes), deadline: Date(timeIntervalSinceNow: Self.preloadPatience))
             } catch {
@@ -145,6 +147,7 @@ public final class FPGADevice<Backend: FPGABackend>: FPGACard, @unchecked Sendab
     /// `open`, typed: the session itself.
     public func session(memory: GuestMemory, identity: FPGAIdentity, patience: TimeInterval = 10) -> FPGASession<Backend>? {
         guard settle(patience: patience) else { return nil }
+        Trace.mark("fpga session opened")
         return FPGASession<Backend>(device: self, memory: memory, identity: identity)
     }
 

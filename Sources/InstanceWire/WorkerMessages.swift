@@ -33,6 +33,21 @@ public struct PrepareInstance: Codable, Sendable, Equatable {
     }
 }
 
+/// Sent to a pooled process that the node dedicates to one FPGA function ahead of its next
+/// cold start; the function's image follows on the image socket, as for a start. While it
+/// waits, the process reads the image, readies memory of its size, starts the host's OpenCL
+/// runtime and builds the program of the bitstream the image carries. The node keeps such a
+/// process apart and starts it only as that function's instance, with no image (it has it).
+public struct BindInstance: Codable, Sendable {
+    public var function: String
+    public var config: ImageConfig
+
+    package init(function: String, config: ImageConfig) {
+        self.function = function
+        self.config = config
+    }
+}
+
 /// The card an instance was granted, and what its fabric still holds.
 public struct FPGAGrantInfo: Codable, Sendable {
     public var card: String
@@ -127,6 +142,7 @@ public struct InstanceStopped: Codable, Sendable {
 
 public enum WorkerMessage: Codable, Sendable {
     case prepare(PrepareInstance)
+    case bind(BindInstance)
     case start(StartInstance)
     case invoke(InvokeRequest)
     case stop

@@ -69,20 +69,42 @@ public final class InstanceServer {
     /// Serves until told to stop or the node goes away; returns the process exit status.
     public func run() -> Int32 {
         var start: StartInstance?
+        var bound: (function: String, image: ELFImage)?
         var imageBytes: [UInt8] = []
         while start == nil, let frame = try? FrameIO.read(from: input) {
             switch frame.message {
             case .start(let message):
-                do { imageBytes = try receiveImage() } catch {
-                    try? FrameIO.write(.failed("\(error)"), to: output)
-                    return 1
+                if let bound {
+                    guard message.function == bound.function else {
+                        try? FrameIO.write(.failed("this process is bound to \(bound.function), not \(message.function)"), to: output)
+                        return 1
+                    }
+                } else {
+                    do { imageBytes = try receiveImage() } catch {
+                        try? FrameIO.write(.failed("\(error)"), to: output)
+                        return 1
+                    }
                 }
                 start = message
             case .prepare(let hint):
                 Tender.prepare(memorySize: hint.memorySize)
                 if hint.openCL { EmulatorPrestart.begin() }
+            case .bind(let binding) where bound == nil:
+                do {
+                    let image = try ELFImage(bytes: try receiveImage())
+                    bound = (binding.function, image)
+                    Trace.mark("inst bound")
+                    Tender.prepare(memorySize: binding.config.memory)
+                    EmulatorPrestart.begin()
+                    if let path = binding.config.env["KUMO_BITSTREAM"], let xclbin = image.carriedFile(path) {
+                        EmulatorPrestart.prepare(xclbin: xclbin)
+                    }
+                } catch {
+                    try? FrameIO.write(.failed("\(error)"), to: output)
+                    return 1
+                }
             default:
-                logger.error("instance: the node sent something other than a start or a prepare first")
+                logger.error("instance: the node sent something other than a prepare, one bind, or a start first")
                 return 2
             }
         }
@@ -91,7 +113,7 @@ public final class InstanceServer {
         let image: ELFImage
         var options = start.config.runOptions(arguments: nil)
         do {
-            image = try ELFImage(bytes: imageBytes)
+            image = try bound?.image ?? ELFImage(bytes: imageBytes)
             if let grant = start.fpga, let identity = start.config.fpga {
                 let fpga: any FPGACard = try grant.pciCard.map {
                     PCIPassthroughCard(name: grant.card, hardware: $0, fabricHolds: grant.loadedBitstream)
@@ -99,7 +121,8 @@ public final class InstanceServer {
                                   fabricHolds: grant.loadedBitstream, logger: logger)
                 device = fpga
                 options.fpga = FPGAAttachment(device: fpga, identity: identity)
-                // Its bitstream loads while the guest boots (or, for a pre-warm, before the request).
+                // Its bitstream loads while the guest boots (or, for a pre-warm, before the request;
+                // in a bound process its program is built already).
                 if let path = start.config.env["KUMO_BITSTREAM"], let xclbin = image.carriedFile(path) { fpga.preload(xclbin: xclbin) }
             }
         } catch {

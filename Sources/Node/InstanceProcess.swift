@@ -113,12 +113,29 @@ public final class InstanceProcess: @unchecked Sendable {
     /// nil while the process lives; else why it ended.
     public var endedReason: String? { state.withLock { $0.ended } }
 
+    /// The function this pooled process was bound to (`bind`), if any.
+    private let boundTo = Mutex<String?>(nil)
+
     /// Makes the process one function's instance: the start frame first, so that it decodes
-    /// the start while `image` is found and its descriptor sent (each ~20 µs here).
+    /// the start while `image` is found and its descriptor sent (each ~20 µs here). A process
+    /// bound to the function has its image already.
     func start(_ start: StartInstance, image: () throws(InstanceFailure) -> SealedImage,
                onLog: @escaping @Sendable (LogLine) -> Void) throws(InstanceFailure) {
         state.withLock { $0.onLog = onLog }
         try send(.start(start))
+        guard boundTo.withLock({ $0 }) != start.function else { return }
+        try send(image: image)
+    }
+
+    /// Dedicates a pooled process to one function ahead of its cold start: it reads the image
+    /// and builds its bitstream's program while it waits (the pool keeps it for that function alone).
+    func bind(_ binding: BindInstance, image: () throws(InstanceFailure) -> SealedImage) throws(InstanceFailure) {
+        boundTo.withLock { $0 = binding.function }
+        try send(.bind(binding))
+        try send(image: image)
+    }
+
+    private func send(image: () throws(InstanceFailure) -> SealedImage) throws(InstanceFailure) {
         do {
             let image = try image()
             try writeLock.withLock { open throws(InstanceFailure) in
@@ -214,7 +231,7 @@ public final class InstanceProcess: @unchecked Sendable {
                 state.withLock { $0.stopped = stopped }
             case .failed(let why):
                 reason = why
-            case .prepare, .start, .invoke, .stop:
+            case .prepare, .bind, .start, .invoke, .stop:
                 reason = "it sent a node's message"
             }
         }

@@ -68,9 +68,15 @@ public actor NodeScheduler {
     }
 
     /// A deployed function: pooled processes ready memory of its size (and, for an FPGA
-    /// function, the OpenCL runtime) for a cold start.
+    /// function, the OpenCL runtime) for a cold start. An FPGA function also gets a process
+    /// of its own with its image read and its bitstream's program built.
     public nonisolated func expect(_ deployment: Deployment) {
-        pool.expect(PrepareInstance(memorySize: deployment.config.memory, openCL: deployment.config.accelerator == .fpga))
+        let fpga = deployment.config.accelerator == .fpga
+        pool.expect(PrepareInstance(memorySize: deployment.config.memory, openCL: fpga))
+        if fpga {
+            pool.bind(ProcessPool.Binding(function: deployment.name, version: deployment.version, config: deployment.config,
+                                          image: { () throws(InstanceFailure) in try self.sealedImage(deployment) }))
+        }
         Task { await self.adopt(deployment) }
     }
 
@@ -215,7 +221,7 @@ public actor NodeScheduler {
         }
         let process: InstanceProcess
         do {
-            process = try pool.take(openCL: deployment.config.accelerator == .fpga)
+            process = try pool.take(openCL: deployment.config.accelerator == .fpga, function: name, version: deployment.version)
             Trace.mark("sched took")
             defer { expect(deployment) }
             let sink = logSink
@@ -395,6 +401,7 @@ public actor NodeScheduler {
     /// The function was removed: its instances stop, its waiters are refused.
     public func remove(function: String) {
         retireAll(function)
+        pool.unbind(function: function)
         for waiter in functions[function]?.waiters ?? [] {
             waiter.continuation.resume(throwing: SchedulingError.removed(function: function))
         }

@@ -1,4 +1,5 @@
 import Dispatch
+import Functions
 import InstanceWire
 import Logging
 import Synchronization
@@ -20,6 +21,18 @@ public final class ProcessPool: Sendable {
     /// What cold starts may ask for, oldest first: each pooled process is told those of its kind.
     private let expected = Mutex<[PrepareInstance]>([])
     static let maxExpected = 8
+    /// The FPGA functions to keep a bound process for (the most recently deployed or started
+    /// last, at most `openCLSize`), and those processes, by function.
+    private let bindings = Mutex<(wanted: [Binding], bound: [String: (version: String, process: InstanceProcess)])>(([], [:]))
+
+    /// A function whose next cold start may take a process made ready for it alone: its image
+    /// read and its bitstream's program built in the host's OpenCL runtime.
+    struct Binding: Sendable {
+        let function: String
+        let version: String
+        let config: ImageConfig
+        let image: @Sendable () throws(InstanceFailure) -> SealedImage
+    }
 
     public init(launch: InstanceLaunch, size: Int, openCLSize: Int, logger: Logger) {
         self.launch = launch
@@ -28,18 +41,57 @@ public final class ProcessPool: Sendable {
         self.logger = logger
     }
 
-    public var idleCount: Int { idle.withLock { $0.plain.count + $0.openCL.count } }
+    public var idleCount: Int {
+        idle.withLock { $0.plain.count + $0.openCL.count } + bindings.withLock { $0.bound.count }
+    }
 
-    /// A live pre-started process of the kind asked for (else of the other kind, else a new
-    /// one). The pool is topped up by the scheduler's reaper (`refill`), off the cold start's
-    /// path: starting a process costs tens of ms of CPU.
-    public func take(openCL: Bool) throws(InstanceFailure) -> InstanceProcess {
+    /// A live pre-started process: the one bound to this function's version if there is one,
+    /// else one of the kind asked for, else of the other kind, else a new one. The pool is
+    /// topped up by the scheduler's reaper (`refill`), off the cold start's path: starting a
+    /// process costs tens of ms of CPU.
+    func take(openCL: Bool, function: String, version: String) throws(InstanceFailure) -> InstanceProcess {
+        let bound = bindings.withLock { b -> InstanceProcess? in
+            guard let entry = b.bound[function], entry.version == version else { return nil }
+            b.bound[function] = nil
+            return entry.process
+        }
+        if let bound, bound.endedReason == nil { return bound }
         // The newest first: the longer a process has been idle, the colder its caches.
         while let process = idle.withLock({ openCL ? ($0.openCL.popLast() ?? $0.plain.popLast()) : ($0.plain.popLast() ?? $0.openCL.popLast()) }) {
             if process.endedReason == nil { return process }
         }
         refill()  // ran dry: this cold start is slow anyway; the next ones need not be
         return try InstanceProcess.spawn(launch, logger: logger)
+    }
+
+    /// Keeps a process bound to this FPGA function (its latest version) from the next refill on,
+    /// in place of the least recent one's when `openCLSize` are bound already.
+    func bind(_ binding: Binding) {
+        guard openCLSize > 0 else { return }
+        let dropped = bindings.withLock { b -> [InstanceProcess] in
+            b.wanted.removeAll { $0.function == binding.function }
+            b.wanted.append(binding)
+            var dropped: [InstanceProcess] = []
+            if let entry = b.bound[binding.function], entry.version != binding.version {
+                b.bound[binding.function] = nil
+                dropped.append(entry.process)
+            }
+            while b.wanted.count > openCLSize {
+                if let entry = b.bound.removeValue(forKey: b.wanted.removeFirst().function) { dropped.append(entry.process) }
+            }
+            return dropped
+        }
+        for process in dropped { process.kill() }
+        // The reaper's next tick starts it: this runs in cold starts, whose CPUs it would take.
+    }
+
+    /// The function was removed: its bound process ends.
+    func unbind(function: String) {
+        let dropped = bindings.withLock { b in
+            b.wanted.removeAll { $0.function == function }
+            return b.bound.removeValue(forKey: function)?.process
+        }
+        dropped?.kill()
     }
 
     /// What a cold start may soon ask for (a deploy, a cold start): the pooled processes of
@@ -57,41 +109,83 @@ public final class ProcessPool: Sendable {
         if hint.openCL, openCLSize > 0 { refill() }
     }
 
-    /// Tops the pool up in the background: `size` plain processes, and `openCLSize` for FPGA
-    /// functions once one is expected.
+    /// Tops the pool up in the background: `size` plain processes, `openCLSize` for FPGA
+    /// functions once one is expected, and one bound to each function in `bind`'s list.
     public func refill() {
         guard !closed.load(ordering: .relaxed),
               filling.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         DispatchQueue.global().async { [self] in
             defer { filling.store(false, ordering: .releasing) }
-            while !closed.load(ordering: .relaxed), let openCL = missingKind() {
-                do {
-                    let process = try InstanceProcess.spawn(launch, logger: logger)
-                    // The most recent last: it sets the size the process readies memory for.
-                    for hint in expected.withLock({ $0 }) where hint.openCL == openCL { process.prepare(hint) }
-                    idle.withLock { openCL ? $0.openCL.append(process) : $0.plain.append(process) }
-                } catch {
+            while !closed.load(ordering: .relaxed), let need = missing() {
+                let process: InstanceProcess
+                do { process = try InstanceProcess.spawn(launch, logger: logger) } catch {
                     logger.error("instance pool: \(error)")
                     return
+                }
+                switch need {
+                case .plain: keep(process, openCL: false)
+                case .openCL: keep(process, openCL: true)
+                case .bound(let binding): keep(process, boundTo: binding)
                 }
             }
         }
     }
 
-    /// The kind the pool is short of (true: for FPGA functions), if any.
-    private func missingKind() -> Bool? {
+    /// What the pool is short of, if anything.
+    private enum Need {
+        case plain, openCL, bound(Binding)
+    }
+
+    private func keep(_ process: InstanceProcess, openCL: Bool) {
+        // The most recent last: it sets the size the process readies memory for.
+        for hint in expected.withLock({ $0 }) where hint.openCL == openCL { process.prepare(hint) }
+        idle.withLock { openCL ? $0.openCL.append(process) : $0.plain.append(process) }
+    }
+
+    private func missing() -> Need? {
         let wantsOpenCL = expected.withLock { $0.contains { $0.openCL } }
-        return idle.withLock { idle in
-            if idle.plain.count < size { return false }
-            if wantsOpenCL, idle.openCL.count < openCLSize { return true }
+        let kind: Need? = idle.withLock { idle in
+            if idle.plain.count < size { return .plain }
+            if wantsOpenCL, idle.openCL.count < openCLSize { return .openCL }
             return nil
         }
+        if let kind { return kind }
+        return bindings.withLock { b -> Need? in
+            for binding in b.wanted {
+                guard let entry = b.bound[binding.function] else { return .bound(binding) }
+                if entry.process.endedReason != nil {
+                    b.bound[binding.function] = nil
+                    return .bound(binding)
+                }
+            }
+            return nil
+        }
+    }
+
+    /// Binds a new process to the function, and keeps it if the function is still wanted.
+    private func keep(_ process: InstanceProcess, boundTo binding: Binding) {
+        do {
+            try process.bind(BindInstance(function: binding.function, config: binding.config), image: binding.image)
+        } catch {
+            logger.error("instance pool: a process for \(binding.function): \(error)")
+            process.kill()
+            bindings.withLock { b in b.wanted.removeAll { $0.function == binding.function && $0.version == binding.version } }
+            return
+        }
+        let kept = bindings.withLock { b -> Bool in
+            guard b.wanted.contains(where: { $0.function == binding.function && $0.version == binding.version }),
+                  b.bound[binding.function] == nil else { return false }
+            b.bound[binding.function] = (binding.version, process)
+            return true
+        }
+        if !kept { process.kill() }
     }
 
     /// Ends the idle processes (serve is shutting down).
     public func close() {
         closed.store(true, ordering: .relaxed)
         let all = idle.withLock { p in defer { p = ([], []) }; return p.plain + p.openCL }
+            + bindings.withLock { b in defer { b = ([], [:]) }; return b.bound.values.map(\.process) }
         for process in all { process.kill() }
     }
 }

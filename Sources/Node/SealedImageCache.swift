@@ -19,7 +19,7 @@ final class SealedImage: Sendable {
     deinit { close(descriptor) }
 }
 
-/// The node's recent images, sealed (never held by a pooled instance process):
+/// The node's recent images, sealed (held by no pooled instance process but one bound to its function):
 /// each is used only while its file is unchanged (device, inode, size,
 /// modification and change times), so an image damaged or replaced on disk is read anew.
 final class SealedImageCache: Sendable {

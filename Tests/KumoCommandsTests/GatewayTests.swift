@@ -216,7 +216,7 @@ struct GatewayTests {
         _ = try await busy.value
     }
 
-    /// Once an FPGA function is deployed, the pool keeps a process for it with the host's
+    /// Once an FPGA function is deployed, the pool keeps processes for it with the host's
     /// OpenCL runtime already started, apart from the plain one (which never loads it).
     @Test func thePoolKeepsProcessesForFPGAFunctionsApart() async throws {
         guard KVMRequirement.check() else { return }
@@ -233,15 +233,66 @@ struct GatewayTests {
         #expect(try await serve.deploy("examples/vadd").status == 201)
         var seen: [Int32: Bool] = [:]
         do {
-            try await waitFor("a pooled process with the OpenCL runtime started, beside the plain one") {
+            // One for any FPGA function, one bound to vadd (anFPGAFunctionsColdStartTakesTheProcessBoundToIt).
+            try await waitFor("two pooled processes with the OpenCL runtime started, beside the plain one") {
                 seen = Dictionary(uniqueKeysWithValues: pooled().map { ($0, loadsPoCL($0)) })
-                return seen.count == 2 && seen.values.filter { $0 }.count == 1
+                return seen.count == 3 && seen.values.filter { $0 }.count == 2
             }
         } catch {
             Issue.record("\(error); pooled processes and whether PoCL is loaded: \(seen)")
         }
         let cold = try await serve.invoke("vadd")
         #expect(cold.status == 200 && cold.header("X-Kumo-Cold-Start") == "true", "\(cold.text)")
+    }
+
+    /// A deployed FPGA function gets a pooled process of its own, its image read and its
+    /// bitstream's program built while it waits: its cold start takes that process and builds
+    /// no program on the request's path. With one card, the next FPGA function deployed takes
+    /// the binding over (the first one's process ends); a bound process is never another
+    /// function's instance, and it ends with its function's removal.
+    @Test func anFPGAFunctionsColdStartTakesTheProcessBoundToIt() async throws {
+        guard KVMRequirement.check() else { return }
+        let serve = try ServeHarness(arguments: ["--fpgas", "1"], environment: ["KUMO_TRACE": "1"])
+        /// The processes that made a trace mark, in the order they made it.
+        func pids(_ label: String) -> [Int32] {
+            serve.serveLog.split(separator: "\n").compactMap { line in
+                let parts = line.split(separator: " ", maxSplits: 3)
+                guard parts.count == 4, parts[0] == "TRACE", parts[3] == label else { return nil }
+                return Int32(parts[1])
+            }
+        }
+        #expect(try await serve.deploy("examples/vadd", query: "keep_alive=0").status == 201)
+        try await waitFor("a process bound to vadd") { pids("inst bound").count == 1 }
+        let vadds = pids("inst bound")[0]
+        let cold = try await serve.invoke("vadd")
+        #expect(cold.status == 200 && cold.header("X-Kumo-Cold-Start") == "true", "\(cold.text)")
+        #expect(pids("inst start decoded") == [vadds], "vadd's cold start took the process bound to it")
+        #expect(pids("fpga program built ahead") == [vadds], "its program was built before the request")
+
+        try await waitFor("another process bound to vadd") { pids("inst bound").count == 2 }
+        let vaddsNext = pids("inst bound")[1]
+        #expect(try await serve.deploy("examples/matmul", query: "keep_alive=0").status == 201)
+        try await waitFor("a process bound to matmul in place of vadd's") {
+            pids("inst bound").count == 3 && !ProcessTable.isRunning(vaddsNext)
+        }
+        let matmuls = pids("inst bound")[2]
+        #expect(try await serve.invoke("matmul").status == 200)
+        #expect(pids("inst start decoded").last == matmuls && pids("fpga program built ahead").last == matmuls)
+
+        try await waitFor("another process bound to matmul") { pids("inst bound").count == 4 }
+        let matmulsNext = pids("inst bound")[3]
+        let second = try await serve.invoke("vadd")
+        #expect(second.status == 200 && second.header("X-Kumo-Cold-Start") == "true", "\(second.text)")
+        let starts = pids("inst start decoded")
+        #expect(starts.count == 3 && ![vadds, vaddsNext, matmuls, matmulsNext].contains(starts[2]), "vadd's second start: \(starts)")
+        #expect(pids("fpga program built ahead").count == 2, "a process bound to no function built no program ahead")
+        // vadd's cold start makes it the most recent FPGA function again: matmul's process ends, one for vadd starts.
+        try await waitFor("a process bound to vadd in place of matmul's") {
+            pids("inst bound").count == 5 && !ProcessTable.isRunning(matmulsNext)
+        }
+        let vaddsLast = pids("inst bound")[4]
+        #expect(try await serve.client().send("DELETE", "/system/functions/vadd").status == 200)
+        try await waitFor("vadd's bound process to end with its removal") { !ProcessTable.isRunning(vaddsLast) }
     }
 
     @Test func aFullQueueGets429AndAFunctionWithoutAFreeFPGAGets503() async throws {

@@ -23,7 +23,8 @@ struct InstanceStartTests {
 
     /// Runs an instance server on its own pipes and image socket, hands it an image
     /// (`handOver` sends it; by default the node's way, sealed), starts it, invokes it once.
-    func serve(image: [UInt8], config: ImageConfig,
+    /// `boundTo`: bind the process to that function first (the image comes with the bind, none with the start).
+    func serve(image: [UInt8], config: ImageConfig, boundTo: String? = nil, startAs function: String = "start-test",
                handOver: ((Int32) throws -> Void)? = nil) throws -> WorkerMessage {
         var down: [Int32] = [0, 0], up: [Int32] = [0, 0], images: [Int32] = [0, 0]
         #expect(pipe(&down) == 0 && pipe(&up) == 0 && csb_socketpair_cloexec(&images) == 0)
@@ -35,12 +36,16 @@ struct InstanceStartTests {
             done.signal()
         }.start()
 
-        try FrameIO.write(.prepare(PrepareInstance(memorySize: config.memory)), to: down[1])
+        if let boundTo {
+            try FrameIO.write(.bind(BindInstance(function: boundTo, config: config)), to: down[1])
+        } else {
+            try FrameIO.write(.prepare(PrepareInstance(memorySize: config.memory)), to: down[1])
+        }
         if let handOver { try handOver(images[0]) } else {
             let sealed = try SealedImage(bytes: image, path: "test")
             withExtendedLifetime(sealed) { #expect(csb_send_fd(images[0], sealed.descriptor) == 0) }
         }
-        try FrameIO.write(.start(StartInstance(function: "start-test", config: config, fpga: nil)), to: down[1])
+        try FrameIO.write(.start(StartInstance(function: function, config: config, fpga: nil)), to: down[1])
         try FrameIO.write(.invoke(InvokeRequest(id: 1, environment: [], timeoutSeconds: 5)), to: down[1])
         while true {
             let answer = try FrameIO.read(from: up[0])  // log frames may come first
@@ -65,6 +70,29 @@ struct InstanceStartTests {
         }
         #expect(result.status == .succeeded)
         #expect(result.detail.contains("hello from a Kumo unikernel"))
+    }
+
+    /// A process bound to a function reads its image with the bind and boots it at the start;
+    /// a start as any other function is refused, so it never runs another's guest.
+    @Test func aBoundProcessStartsOnlyAsItsFunction() throws {
+        guard KVMRequirement.check() else { return }
+        let hello = try image("examples/hello")
+        let config = try #require(ImageConfig.read(from: try ELFImage(bytes: hello)))
+        guard case .result(let result) = try serve(image: hello, config: config, boundTo: "start-test") else {
+            Issue.record("no result")
+            return
+        }
+        #expect(result.status == .succeeded && result.detail.contains("hello from a Kumo unikernel"))
+        guard case .failed(let why) = try serve(image: hello, config: config, boundTo: "start-test", startAs: "other") else {
+            Issue.record("a start as another function should be refused")
+            return
+        }
+        #expect(why.contains("bound to start-test, not other"), "\(why)")
+        guard case .failed(let broken) = try serve(image: Array("not an elf".utf8), config: config, boundTo: "start-test") else {
+            Issue.record("a bind with a broken image should fail")
+            return
+        }
+        #expect(broken.contains("ELF") || broken.contains("image"), "\(broken)")
     }
 
     @Test func aStartWhoseImageIsNotAnImageIsRefused() throws {

@@ -7,13 +7,16 @@ import Testing
 final class ServeHarness: @unchecked Sendable {
     let dataDir: String
     let arguments: [String]
+    /// Added to the test's own environment (KUMO_TRACE=1, say).
+    let environment: [String: String]
     private(set) var process: Process?
     private(set) var url = ""
     private(set) var adminToken = ""
 
-    init(dataDir: String? = nil, arguments: [String] = []) throws {
+    init(dataDir: String? = nil, arguments: [String] = [], environment: [String: String] = [:]) throws {
         self.dataDir = dataDir ?? NSTemporaryDirectory() + "kumo-serve-" + UUID().uuidString
         self.arguments = arguments
+        self.environment = environment
         try start()
     }
 
@@ -28,6 +31,7 @@ final class ServeHarness: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.kumo)
         process.arguments = ["serve", "--port", "0", "--data-dir", dataDir, "--pool", "1"] + arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: dataDir + "/serve.log", contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: dataDir + "/serve.log"))
