@@ -162,16 +162,16 @@ public final class EmulatorBackend: FPGABackend {
 
     /// Programs built ahead, by payload, in a pooled process bound to one FPGA function
     /// (`EmulatorPrestart.prepare`): the card's load at the instance's start takes its own.
-    private var prepared: [[UInt8]: Program] = [:]
+    private var prepared: [(payload: [UInt8], program: Program)] = []
 
     /// Builds a bitstream's program ahead; a payload the runtime refuses is left for the guest's own load to report.
     func prepare(payload: [UInt8]) {
-        guard prepared[payload] == nil, let program = try? load(payload: payload) else { return }
-        prepared[payload] = program
+        guard !prepared.contains(where: { $0.payload == payload }), let program = try? load(payload: payload) else { return }
+        prepared.append((payload, program))
     }
 
     public func configure(payload: [UInt8]) throws(FPGAError) -> Program {
-        if let program = prepared[payload] {
+        if let program = prepared.first(where: { $0.payload == payload })?.program {
             Trace.mark("fpga program built ahead")
             return program
         }

@@ -72,13 +72,18 @@ public final class FPGADevice<Backend: FPGABackend>: FPGACard, @unchecked Sendab
 
     /// `fabricHolds`: the bitstream the card kept from its last grant (the node's
     /// inventory knows it); loading that one again costs no reconfiguration.
-    public init(name: String = "fpga0", backend: Backend, reconfigureCost: Duration = .milliseconds(100),
-                fabricHolds: String? = nil, logger: Logger) {
+    public convenience init(name: String = "fpga0", backend: Backend, reconfigureCost: Duration = .milliseconds(100),
+                            fabricHolds: String? = nil, logger: Logger) {
+        self.init(name: name, backend: backend, worker: nil, reconfigureCost: reconfigureCost, fabricHolds: fabricHolds, logger: logger)
+    }
+
+    /// `worker`: one started ahead (EmulatorPrestart), else the card starts its own.
+    init(name: String, backend: Backend, worker: FPGAWorker?, reconfigureCost: Duration, fabricHolds: String?, logger: Logger) {
         self.name = name
         self.reconfigureCost = reconfigureCost
         self.logger = logger
         self.backend = backend
-        self.worker = FPGAWorker(name: "kumo.\(name)")
+        self.worker = worker ?? FPGAWorker(name: "kumo.\(name)")
         state.withLock { $0.loadedUUID = fabricHolds }
     }
 
@@ -137,7 +142,7 @@ public final class FPGADevice<Backend: FPGABackend>: FPGACard, @unchecked Sendab
             Trace.mark("fpga preload begun")
             defer { Trace.mark("fpga preloaded") }
             do {
-                _ = try configure(try Bitstream(bytes: bytes), deadline: Date(timeIntervalSinceNow: Self.preloadPatience))
+                _ = try configure(try Bitstream.parsed(bytes), deadline: Date(timeIntervalSinceNow: Self.preloadPatience))
             } catch {
                 logger.debug("bitstream not loaded ahead: \(error)")
             }
@@ -167,8 +172,10 @@ extension FPGADevice where Backend == EmulatorBackend {
     /// An emulated card on the host's first OpenCL device.
     public convenience init(name: String = "fpga0", reconfigureCost: Duration = .milliseconds(100),
                             fabricHolds: String? = nil, logger: Logger) throws(FPGAError) {
+        let started = EmulatorPrestart.take()
         let backend: EmulatorBackend
-        if let started = EmulatorPrestart.take() { backend = started } else { backend = try EmulatorBackend() }
-        self.init(name: name, backend: backend, reconfigureCost: reconfigureCost, fabricHolds: fabricHolds, logger: logger)
+        if let started { backend = started.backend } else { backend = try EmulatorBackend() }
+        self.init(name: name, backend: backend, worker: started?.worker, reconfigureCost: reconfigureCost,
+                  fabricHolds: fabricHolds, logger: logger)
     }
 }

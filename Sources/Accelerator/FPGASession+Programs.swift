@@ -14,7 +14,7 @@ extension FPGASession {
         }
         let bytes = Array(UnsafeRawBufferPointer(try guestBytes(p.data, p.length)))
         do {
-            let bitstream = try Bitstream(bytes: bytes)
+            let bitstream = try Bitstream.parsed(bytes)
             let program = try device.configure(bitstream, deadline: deadline)
             let log = "loaded bitstream \(bitstream.xclbin.uuidString) (\(bitstream.kernels.map(\.name).joined(separator: ", ")))"
             programs[p.id] = Program(program: program, bitstream: bitstream, log: log)

@@ -169,6 +169,7 @@ extension Gateway {
     func accelerators(_ request: Request) async throws -> Response {
         let tenant = try await authenticate(request)
         var cards = await node.accelerators()
+        await logs.flush()
         let grants = try await store.grants(tenant: tenant.admin ? nil : tenant.name, limit: 50)
         if !tenant.admin {
             // Others' tenancy is not this tenant's business: show only that a card is taken.

@@ -18,7 +18,7 @@ public final class Gateway: Sendable {
     let store: any StateStore
     let images: ImageCache
     let node: any NodeClient
-    let logs: LogBuffer
+    let logs: RecordBuffer
     let logger: Logger
     private let deployments = Mutex<[String: Deployment]>([:])
     let asyncCalls: AsyncCallRunner

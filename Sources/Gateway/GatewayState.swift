@@ -8,9 +8,8 @@ import Node
 /// keeps one on the cluster's store too, for its instances' lines and grant record.
 public struct GatewayState: Sendable {
     let store: any StateStore
-    let logs: LogBuffer
-    /// The node's FPGA grants and releases, written in the order they happened.
-    private let grants: AsyncStream<GrantRecord>.Continuation
+    /// Function logs and the node's FPGA grants and releases, on their way to the store.
+    let logs: RecordBuffer
 
     /// The embedded default: SQLite in the data directory (created if missing).
     public static func open(_ configuration: GatewayConfiguration, logger: Logger) throws -> GatewayState {
@@ -25,26 +24,19 @@ public struct GatewayState: Sendable {
 
     public init(store: any StateStore, logger: Logger) {
         self.store = store
-        logs = LogBuffer(store: store, logger: logger)
-        let (stream, continuation) = AsyncStream.makeStream(of: GrantRecord.self)
-        grants = continuation
-        Task {
-            for await grant in stream {
-                do { try await store.record(grant) } catch { logger.error("cannot record an FPGA \(grant.kind): \(error)") }
-            }
-        }
+        logs = RecordBuffer(store: store, logger: logger)
     }
 
     /// Records a node's FPGA grants and releases (the grant/release record, `kumo accelerators --grants`).
     public var grantRecorder: @Sendable (FPGAGrantEvent) -> Void {
-        let grants = self.grants
+        let logs = self.logs
         return { event in
-            grants.yield(GrantRecord(id: nil, at: event.at, kind: event.kind.rawValue, card: event.card, tenant: event.tenant,
+            logs.append(GrantRecord(id: nil, at: event.at, kind: event.kind.rawValue, card: event.card, tenant: event.tenant,
                                      function: event.function, instance: event.instance, detail: event.detail))
         }
     }
 
-    /// Writes the buffered log lines to the store every 100 ms until cancelled (then once more).
+    /// Writes the buffered log lines and grants to the store every 100 ms until cancelled (then once more).
     public func writeLogs() async { await logs.run() }
 
     /// Where a node's instances' log lines go.
