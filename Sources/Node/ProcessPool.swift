@@ -21,9 +21,18 @@ public final class ProcessPool: Sendable {
     /// What cold starts may ask for, oldest first: each pooled process is told those of its kind.
     private let expected = Mutex<[PrepareInstance]>([])
     static let maxExpected = 8
-    /// The FPGA functions to keep a bound process for (the most recently deployed or started
-    /// last, at most `openCLSize`), and those processes, by function.
-    private let bindings = Mutex<(wanted: [Binding], bound: [String: (version: String, process: InstanceProcess)])>(([], [:]))
+    private let bindings = Mutex(Bindings())
+
+    /// The FPGA functions to keep a bound process for (at most `openCLSize`), those processes,
+    /// and how often each FPGA function cold-starts: a count of its starts and deploys that
+    /// decays by a tenth at each. A function takes another's place only with half again its
+    /// count: two functions taking turns on one card would otherwise swap at every start, and
+    /// each swap ends a process and starts another (~100 ms of CPU beside the requests).
+    struct Bindings {
+        var wanted: [Binding] = []
+        var bound: [String: (version: String, process: InstanceProcess)] = [:]
+        var starts: [String: Double] = [:]
+    }
 
     /// A function whose next cold start may take a process made ready for it alone: its image
     /// read and its bitstream's program built in the host's OpenCL runtime.
@@ -64,22 +73,30 @@ public final class ProcessPool: Sendable {
         return try InstanceProcess.spawn(launch, logger: logger)
     }
 
-    /// Keeps a process bound to this FPGA function (its latest version) from the next refill on,
-    /// in place of the least recent one's when `openCLSize` are bound already.
+    /// An FPGA function was deployed or cold-started: it keeps (or gets, if it starts often enough)
+    /// a process bound to its latest version from the next refill on.
     func bind(_ binding: Binding) {
         guard openCLSize > 0 else { return }
         let dropped = bindings.withLock { b -> [InstanceProcess] in
-            b.wanted.removeAll { $0.function == binding.function }
-            b.wanted.append(binding)
-            var dropped: [InstanceProcess] = []
-            if let entry = b.bound[binding.function], entry.version != binding.version {
+            b.starts = b.starts.compactMapValues { $0 * 0.9 >= 0.01 ? $0 * 0.9 : nil }
+            b.starts[binding.function, default: 0] += 1
+            let starts = b.starts
+            let count = { (function: String) in starts[function, default: 0] }
+            if let at = b.wanted.firstIndex(where: { $0.function == binding.function }) {
+                b.wanted[at] = binding
+                guard let entry = b.bound[binding.function], entry.version != binding.version else { return [] }
                 b.bound[binding.function] = nil
-                dropped.append(entry.process)
+                return [entry.process]
             }
-            while b.wanted.count > openCLSize {
-                if let entry = b.bound.removeValue(forKey: b.wanted.removeFirst().function) { dropped.append(entry.process) }
+            if b.wanted.count < openCLSize {
+                b.wanted.append(binding)
+                return []
             }
-            return dropped
+            guard let weakest = b.wanted.indices.min(by: { count(b.wanted[$0].function) < count(b.wanted[$1].function) }),
+                  count(binding.function) > 1.5 * count(b.wanted[weakest].function) else { return [] }
+            let replaced = b.bound.removeValue(forKey: b.wanted[weakest].function)
+            b.wanted[weakest] = binding
+            return replaced.map { [$0.process] } ?? []
         }
         for process in dropped { process.kill() }
         // The reaper's next tick starts it: this runs in cold starts, whose CPUs it would take.
@@ -89,6 +106,7 @@ public final class ProcessPool: Sendable {
     func unbind(function: String) {
         let dropped = bindings.withLock { b in
             b.wanted.removeAll { $0.function == function }
+            b.starts[function] = nil
             return b.bound.removeValue(forKey: function)?.process
         }
         dropped?.kill()
@@ -185,7 +203,7 @@ public final class ProcessPool: Sendable {
     public func close() {
         closed.store(true, ordering: .relaxed)
         let all = idle.withLock { p in defer { p = ([], []) }; return p.plain + p.openCL }
-            + bindings.withLock { b in defer { b = ([], [:]) }; return b.bound.values.map(\.process) }
+            + bindings.withLock { b in defer { b = Bindings() }; return b.bound.values.map(\.process) }
         for process in all { process.kill() }
     }
 }
